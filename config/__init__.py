@@ -1,0 +1,1 @@
+"""Stack config -> typed, validated settings. Nothing here creates resources."""

@@ -1,0 +1,210 @@
+"""The typed settings of one stack: the schema of the `metis-llm:*` stack config.
+
+Every field here is concrete: values a user may leave out are filled in before validation
+by `config.defaults` (some depend on other keys or on the catalog), and cross-field rules
+run afterwards in `config.rules`. Secrets never pass through these models: the loader only
+records whether `metis-llm:hf_token` is set.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from config.catalog import Catalog, ChatModelSpec, EmbeddingModelSpec, InstanceSpec
+from config.images import (
+    DEFAULT_LITELLM_IMAGE,
+    DEFAULT_VLLM_IMAGE,
+    KNOWN_VLLM_REPOSITORIES,
+    VLLM_IMAGE_KINDS,
+    ImageRef,
+    Version,
+    VllmImageKind,
+    VllmKind,
+    parse_version,
+)
+
+HostName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,23}$")]
+"""A host's name in the stack: it becomes part of resource names, so DNS-label style."""
+
+CHAT_PORT = 8000
+EMBEDDING_PORT = 8001
+"""Ports of the vLLM servers on their host (published on the host's private IP only)."""
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class HostConfig(StrictModel):
+    """One machine of the stack, `metis-llm:hosts.<name>`."""
+
+    instance_type: str = "g6e.xlarge"
+    disk_gib: int = Field(default=200, ge=30, le=16384)
+    """Encrypted gp3 root volume: OS, images and model weights."""
+    spot: bool = False
+
+
+class ServiceConfig(StrictModel):
+    """What chat and embedding services share: a model served by vLLM on some hosts."""
+
+    model: str = Field(min_length=1, max_length=200)
+    served_name: str = Field(min_length=1, max_length=200)
+    """The name clients send as `model` (defaults to the model)."""
+    hosts: list[HostName] = Field(min_length=1)
+    """One replica per host listed."""
+    tensor_parallel_size: int = Field(default=1, ge=1, le=64)
+    first_gpu: int = Field(default=0, ge=0, le=63)
+    """GPUs used: first_gpu .. first_gpu + tensor_parallel_size - 1."""
+    max_model_len: int = Field(ge=16, le=10_000_000)
+    gpu_memory_utilization: float = Field(gt=0, le=0.95)
+    dtype: Literal["auto", "bfloat16", "float16"] = "auto"
+    quantization: Literal["awq", "gptq", "fp8"] | None = None
+    extra_args: list[Annotated[str, StringConstraints(max_length=500)]] = Field(
+        default_factory=list, max_length=64
+    )
+    """Passed to vLLM verbatim, after the flags this project manages are refused."""
+
+    @property
+    def gpu_ids(self) -> range:
+        return range(self.first_gpu, self.first_gpu + self.tensor_parallel_size)
+
+
+class ChatConfig(ServiceConfig):
+    """`metis-llm:chat`."""
+
+    gpu_memory_utilization: float = Field(default=0.80, gt=0, le=0.95)
+
+
+class EmbeddingConfig(ServiceConfig):
+    """`metis-llm:embedding`."""
+
+    gpu_memory_utilization: float = Field(default=0.10, gt=0, le=0.95)
+    dimension: int = Field(ge=1, le=65536)
+    """Output dimension; Metis's `embed_dim` (its vector column) must equal it."""
+
+
+class RouterConfig(StrictModel):
+    """`metis-llm:router`: the LiteLLM proxy, the only service reachable from outside."""
+
+    host: HostName
+    port: int = Field(default=8888, ge=1024, le=65535)
+    allowed_cidrs: list[str] = Field(max_length=50)
+    """Who may call the router."""
+    allow_public: bool = False
+    """Required to list 0.0.0.0/0 or ::/0 in allowed_cidrs."""
+    num_workers: int = Field(default=2, ge=1, le=64)
+    timeout_seconds: int = Field(default=600, ge=10, le=3600)
+    """Per request to a backend; long code reviews take minutes."""
+
+
+class AccessConfig(StrictModel):
+    """`metis-llm:access`: how `pulumi up` reaches the hosts' Docker (always over SSH)."""
+
+    mode: Literal["ssm", "ssh"] = "ssm"
+    """ssm: SSH tunnelled through AWS Session Manager, no inbound port 22.
+    ssh: direct SSH to the public IPs, from admin_cidrs only."""
+    admin_cidrs: list[str] = Field(default_factory=list, max_length=50)
+    ssh_public_key: str = Field(min_length=1, max_length=16384)
+    """Installed on every host; its private half must be in the deployer's ssh-agent
+    (or at ssh_identity_file)."""
+    ssh_identity_file: str | None = Field(default=None, min_length=1, max_length=4096)
+
+
+class ImagesConfig(StrictModel):
+    """`metis-llm:images`: exact versions only."""
+
+    vllm: str = DEFAULT_VLLM_IMAGE
+    litellm: str = DEFAULT_LITELLM_IMAGE
+    vllm_kind: VllmKind | None = None
+    """Command form of the vLLM image, for repositories this project does not know."""
+    vllm_version: str | None = Field(default=None, pattern=r"^\d+\.\d+(\.\d+)?$")
+    """The vLLM version inside the image, when its tag does not say it (NGC, digests)."""
+
+    @property
+    def vllm_ref(self) -> ImageRef | None:
+        return ImageRef.parse(self.vllm)
+
+    @property
+    def litellm_ref(self) -> ImageRef | None:
+        return ImageRef.parse(self.litellm)
+
+    @property
+    def vllm_image_kind(self) -> VllmImageKind | None:
+        ref = self.vllm_ref
+        kind = self.vllm_kind or (KNOWN_VLLM_REPOSITORIES.get(ref.repository) if ref else None)
+        return VLLM_IMAGE_KINDS[kind] if kind else None
+
+    @property
+    def vllm_version_in_image(self) -> Version | None:
+        if self.vllm_version:
+            return parse_version(self.vllm_version)
+        kind, ref = self.vllm_image_kind, self.vllm_ref
+        if kind is None or ref is None or not kind.tag_is_vllm_version:
+            return None
+        return ref.version
+
+
+MetisVersion = Literal["1.0", "1.1", "1.2", "1.3", "1.4", "1.5"]
+
+
+class MetisConfig(StrictModel):
+    """`metis-llm:metis`: what the rendered metis.yaml is for."""
+
+    version: MetisVersion = "1.5"
+    query_max_tokens: int = Field(default=1024, ge=1, le=1_000_000)
+    temperature: float = Field(default=0.0, ge=0, le=2)
+    doc_chunk_size: int = Field(ge=16, le=1_000_000)
+    doc_chunk_overlap: int = Field(ge=0, le=1_000_000)
+    max_token_length: int = Field(ge=16, le=10_000_000)
+    """Metis's RAG context window; must not exceed the chat model's max_model_len."""
+
+    @property
+    def layout(self) -> Literal["1.4", "1.5"]:
+        """1.5 moved the embedding keys into their own `embedding_provider` block."""
+        return "1.5" if self.version == "1.5" else "1.4"
+
+
+class NetworkConfig(StrictModel):
+    """`metis-llm:network`: where the hosts go (the default VPC unless named)."""
+
+    vpc_id: str | None = Field(default=None, pattern=r"^vpc-[0-9a-f]{8,17}$")
+    subnet_id: str | None = Field(default=None, pattern=r"^subnet-[0-9a-f]{8,17}$")
+
+
+class Settings(StrictModel):
+    """Everything one stack deploys, validated."""
+
+    hosts: dict[HostName, HostConfig] = Field(min_length=1, max_length=32)
+    chat: ChatConfig
+    embedding: EmbeddingConfig
+    router: RouterConfig
+    access: AccessConfig
+    images: ImagesConfig = ImagesConfig()
+    metis: MetisConfig
+    network: NetworkConfig = NetworkConfig()
+    catalog: Catalog
+    """The seed catalog merged with the stack's `metis-llm:catalog` entries."""
+    has_hf_token: bool = False
+
+    def instance(self, host: str) -> InstanceSpec | None:
+        config = self.hosts.get(host)
+        return self.catalog.instance(config.instance_type) if config else None
+
+    @property
+    def chat_spec(self) -> ChatModelSpec | None:
+        return self.catalog.chat_model(self.chat.model)
+
+    @property
+    def embedding_spec(self) -> EmbeddingModelSpec | None:
+        return self.catalog.embedding_model(self.embedding.model)
+
+    @property
+    def services(self) -> dict[str, ServiceConfig]:
+        """The vLLM services by config key."""
+        return {"chat": self.chat, "embedding": self.embedding}
+
+    def services_on(self, host: str) -> list[str]:
+        """Config keys of the vLLM services with a replica on a host."""
+        return [key for key, service in self.services.items() if host in service.hosts]

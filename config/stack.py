@@ -1,0 +1,55 @@
+"""Reads a stack's `metis-llm:*` config from Pulumi: the only module of config/ that
+imports Pulumi."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from config.errors import NAMESPACE, ConfigError
+from config.loader import load_settings
+from config.settings import Settings
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    settings: Settings
+    hf_token: pulumi.Output[str] | None
+    """Secret; only ever handed to the vLLM containers' environment."""
+
+
+def _decode(value: Any) -> Any:
+    """Pulumi passes structured values as JSON text and scalars as text."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _namespace_values() -> dict[str, Any]:
+    """Every `metis-llm:` key the engine passed to this program, namespace stripped."""
+    everything = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    prefix = f"{NAMESPACE}:"
+    return {
+        key.removeprefix(prefix): _decode(value)
+        for key, value in everything.items()
+        if key.startswith(prefix)
+    }
+
+
+def load_stack_config() -> StackConfig:
+    """The stack's validated settings and secrets. Invalid config stops the program with
+    one message and no traceback, before any resource is registered."""
+    config = pulumi.Config(NAMESPACE)
+    hf_token = config.get_secret("hf_token")
+    try:
+        settings = load_settings(_namespace_values(), has_hf_token=hf_token is not None)
+    except ConfigError as error:
+        raise pulumi.RunError(str(error)) from None
+    return StackConfig(settings=settings, hf_token=hf_token)
