@@ -1,0 +1,107 @@
+"""The LiteLLM router: its config file, command and plain environment.
+
+The rendered file holds no secret: the master key and the backend key are whole-value
+`os.environ/...` references that LiteLLM resolves from the container's environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from config.settings import Settings
+from renderers.vllm import PORTS, ServiceKey
+
+MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
+"""The router key clients send (Metis's VLLM_API_KEY)."""
+BACKEND_KEY_ENV = "VLLM_BACKEND_KEY"
+"""The key the router sends to the vLLM servers; a different key from the router's."""
+CONFIG_PATH = "/app/config.yaml"
+HEALTH_PATH = "/health/liveliness"
+"""Unauthenticated; `/health` would call every model and needs the key."""
+READINESS_PATH = "/health/readiness"
+
+PLAIN_ENV: dict[str, str] = {
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    "LITELLM_MODE": "PRODUCTION",
+}
+"""Use the bundled price map (no download at start); PRODUCTION: no `.env` is loaded."""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One replica behind the router."""
+
+    service: ServiceKey
+    host: str
+    model_name: str
+    """What clients send as `model`: the service's served name."""
+
+    @property
+    def deployment_id(self) -> str:
+        """Stable across renders, so LiteLLM's cooldown state follows the replica."""
+        return f"{self.service}-{self.host}"
+
+    @property
+    def port(self) -> int:
+        return PORTS[self.service]
+
+
+def deployments(settings: Settings) -> list[Deployment]:
+    return [
+        Deployment(service=key, host=host, model_name=service.served_name)
+        for key, service in (("chat", settings.chat), ("embedding", settings.embedding))
+        for host in service.hosts
+    ]
+
+
+def _model_entry(deployment: Deployment, address: str, timeout: int) -> dict[str, Any]:
+    model_info: dict[str, Any] = {"id": deployment.deployment_id}
+    if deployment.service == "embedding":
+        model_info["mode"] = "embedding"
+    return {
+        "model_name": deployment.model_name,
+        "litellm_params": {
+            "model": f"hosted_vllm/{deployment.model_name}",
+            "api_base": f"http://{address}:{deployment.port}/v1",
+            "api_key": f"os.environ/{BACKEND_KEY_ENV}",
+            "timeout": timeout,
+        },
+        "model_info": model_info,
+    }
+
+
+def litellm_config(settings: Settings, private_ips: Mapping[str, str]) -> dict[str, Any]:
+    """The router config for replicas at the given private IPs (by host name)."""
+    timeout = settings.router.timeout_seconds
+    return {
+        "model_list": [
+            _model_entry(deployment, private_ips[deployment.host], timeout)
+            for deployment in deployments(settings)
+        ],
+        "router_settings": {
+            "routing_strategy": "simple-shuffle",
+            "num_retries": 2,
+            "allowed_fails": 1,
+            "cooldown_time": 30,
+            "timeout": timeout,
+        },
+        "litellm_settings": {"drop_params": True},
+        "general_settings": {"master_key": f"os.environ/{MASTER_KEY_ENV}"},
+    }
+
+
+def render_litellm_config(settings: Settings, private_ips: Mapping[str, str]) -> str:
+    return yaml.safe_dump(litellm_config(settings, private_ips), sort_keys=False)
+
+
+def litellm_command(settings: Settings) -> list[str]:
+    """Flags only: the image's ENTRYPOINT already runs `litellm`."""
+    return [
+        "--config", CONFIG_PATH,
+        "--port", str(settings.router.port),
+        "--num_workers", str(settings.router.num_workers),
+    ]  # fmt: skip

@@ -1,0 +1,94 @@
+"""The vLLM server of a service: its container command and plain environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from config.images import POOLING_RUNNER_SINCE
+from config.settings import CHAT_PORT, EMBEDDING_PORT, Settings
+
+ServiceKey = Literal["chat", "embedding"]
+
+PORTS: dict[ServiceKey, int] = {"chat": CHAT_PORT, "embedding": EMBEDDING_PORT}
+HEALTH_PATH = "/health"
+"""Unauthenticated liveness/readiness route of vLLM."""
+
+BACKEND_KEY_ENV = "VLLM_API_KEY"
+"""vLLM reads its API key from this variable: the key never appears on a command line."""
+HF_TOKEN_ENV = "HF_TOKEN"
+
+HF_CACHE_HOST_DIR = "/var/lib/metis-llm/hf-cache"
+"""Model weights on the host's disk, so replacing a container does not download again."""
+HF_CACHE_CONTAINER_DIR = "/root/.cache/huggingface"
+
+
+@dataclass(frozen=True)
+class VllmServerSpec:
+    """Everything a vLLM container needs except its secrets (backend key, HF token)."""
+
+    service: ServiceKey
+    container_name: str
+    image: str
+    command: list[str]
+    port: int
+    gpu_ids: list[int]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def vllm_command(settings: Settings, service: ServiceKey) -> list[str]:
+    """The container command: what follows the image's entrypoint."""
+    config = settings.services[service]
+    kind = settings.images.vllm_image_kind
+    version = settings.images.vllm_version_in_image
+    assert kind is not None, "validated by config.rules.images"
+    assert version is not None, "validated by config.rules.images"
+    spec = settings.catalog.models.get(config.model)
+
+    command = [
+        *kind.command_prefix,
+        config.model,
+        "--served-model-name", config.served_name,
+        "--host", "0.0.0.0",
+        "--port", str(PORTS[service]),
+        "--max-model-len", str(config.max_model_len),
+        "--gpu-memory-utilization", f"{config.gpu_memory_utilization:g}",
+        "--tensor-parallel-size", str(config.tensor_parallel_size),
+        "--dtype", config.dtype,
+    ]  # fmt: skip
+    if config.quantization:
+        command += ["--quantization", config.quantization]
+    if spec is not None and spec.trust_remote_code:
+        command.append("--trust-remote-code")
+    if service == "embedding":
+        pooling = version >= POOLING_RUNNER_SINCE
+        command += ["--runner", "pooling"] if pooling else ["--task", "embed"]
+    return command + list(config.extra_args)
+
+
+def gpu_env(gpu_ids: range) -> dict[str, str]:
+    """Environment that confines a container started with `gpus="all"` to some GPUs.
+
+    With `--gpus all` Docker appends NVIDIA_VISIBLE_DEVICES=all to the container's
+    environment, overriding any narrower value: every GPU is mounted, numbered as on the
+    host. CUDA_VISIBLE_DEVICES then picks the service's range, in host (PCI bus) order.
+    Saying `all` explicitly keeps the numbering the same whichever value would win.
+    """
+    return {
+        "NVIDIA_VISIBLE_DEVICES": "all",
+        "CUDA_DEVICE_ORDER": "PCI_BUS_ID",
+        "CUDA_VISIBLE_DEVICES": ",".join(str(gpu) for gpu in gpu_ids),
+    }
+
+
+def vllm_server(settings: Settings, service: ServiceKey) -> VllmServerSpec:
+    config = settings.services[service]
+    return VllmServerSpec(
+        service=service,
+        container_name=f"vllm-{service}",
+        image=settings.images.vllm,
+        command=vllm_command(settings, service),
+        port=PORTS[service],
+        gpu_ids=list(config.gpu_ids),
+        env={**gpu_env(config.gpu_ids), "HF_HOME": HF_CACHE_CONTAINER_DIR},
+    )
