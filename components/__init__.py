@@ -1,0 +1,1 @@
+"""Pulumi components: each a ComponentResource typed `metis-llm:<module>:<Name>`."""

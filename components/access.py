@@ -1,0 +1,68 @@
+"""How the hosts are administered: the SSH key pair and, in ssm mode, the SSM role."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.tags import stack_tags
+from config.settings import AccessConfig
+
+SSM_CORE_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+EC2_ASSUME_ROLE = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+@dataclass(frozen=True)
+class HostAccessArgs:
+    access: AccessConfig
+    stack: str
+
+
+class HostAccess(pulumi.ComponentResource):
+    """The deployer's public key as an EC2 key pair, and in ssm mode an instance profile
+    with only AmazonSSMManagedInstanceCore (what Session Manager needs)."""
+
+    key_name: pulumi.Output[str]
+    instance_profile: pulumi.Output[str] | None
+    """Name of the instance profile, None in ssh mode."""
+
+    def __init__(self, name: str, args: HostAccessArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("metis-llm:access:HostAccess", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = stack_tags(args.stack, "access")
+
+        key_pair = aws.ec2.KeyPair(
+            f"{name}-key", public_key=args.access.ssh_public_key.strip(), tags=tags, opts=child
+        )
+        self.key_name = key_pair.key_name
+
+        self.instance_profile = None
+        if args.access.mode == "ssm":
+            role = aws.iam.Role(
+                f"{name}-ssm-role", assume_role_policy=EC2_ASSUME_ROLE, tags=tags, opts=child
+            )
+            aws.iam.RolePolicyAttachment(
+                f"{name}-ssm-core", role=role.name, policy_arn=SSM_CORE_POLICY, opts=child
+            )
+            profile = aws.iam.InstanceProfile(
+                f"{name}-ssm-profile", role=role.name, tags=tags, opts=child
+            )
+            self.instance_profile = profile.name
+
+        self.register_outputs(
+            {"key_name": self.key_name, "instance_profile": self.instance_profile}
+        )

@@ -1,0 +1,126 @@
+"""The whole backend of one stack, wired from its settings."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from components.access import HostAccess, HostAccessArgs
+from components.host import Host, HostArgs
+from components.keys import ApiKeys
+from components.network import Network, NetworkArgs
+from components.router import Router, RouterArgs
+from components.vllm_server import VllmServer, VllmServerArgs
+from config.settings import Settings
+from renderers.cost import hourly_cost
+from renderers.metis import render_metis_config
+from renderers.vllm import vllm_server
+
+
+class LlmBackend(pulumi.ComponentResource):
+    """Hosts, vLLM replicas (one per host a service lists) and the LiteLLM router in front
+    of them, with what Metis needs as attributes."""
+
+    router_url: pulumi.Output[str]
+    api_key: pulumi.Output[str]
+    """The router key (secret)."""
+    metis_config: pulumi.Output[str]
+    litellm_config: pulumi.Output[str]
+    hosts: pulumi.Output[dict[str, dict[str, str]]]
+    """Per host: instance id, instance type, private and public IP."""
+    hourly_cost_usd: float
+
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        *,
+        stack: str,
+        hf_token: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("metis-llm:backend:LlmBackend", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+
+        network = Network(f"{name}-net", NetworkArgs(settings=settings, stack=stack), child)
+        access = HostAccess(
+            f"{name}-access", HostAccessArgs(access=settings.access, stack=stack), child
+        )
+        keys = ApiKeys(f"{name}-keys", child)
+
+        hosts = {
+            host: Host(
+                f"{name}-{host}",
+                HostArgs(
+                    host=host,
+                    config=config,
+                    instance=settings.catalog.instances[config.instance_type],
+                    access=settings.access,
+                    stack=stack,
+                    subnet_id=network.subnet_id,
+                    security_group_id=network.security_group_id,
+                    key_name=access.key_name,
+                    instance_profile=access.instance_profile,
+                    region=region,
+                    stable_address=host == settings.router.host,
+                ),
+                child,
+            )
+            for host, config in settings.hosts.items()
+        }
+
+        backends = [
+            VllmServer(
+                f"{name}-{service}-{host}",
+                VllmServerArgs(
+                    spec=vllm_server(settings, service),
+                    host=hosts[host],
+                    backend_key=keys.backend_key,
+                    hf_token=hf_token,
+                ),
+                child,
+            )
+            for service in ("chat", "embedding")
+            for host in settings.services[service].hosts
+        ]
+
+        router = Router(
+            f"{name}-router",
+            RouterArgs(
+                settings=settings,
+                host=hosts[settings.router.host],
+                private_ips={host: hosts[host].private_ip for host in hosts},
+                router_key=keys.router_key,
+                backend_key=keys.backend_key,
+                backends=backends,
+            ),
+            child,
+        )
+
+        self.router_url = router.url
+        self.api_key = keys.router_key
+        self.metis_config = router.url.apply(lambda url: render_metis_config(settings, url))
+        self.litellm_config = router.config_text
+        self.hosts = pulumi.Output.all(
+            **{
+                host: pulumi.Output.all(
+                    instance_id=machine.instance_id,
+                    instance_type=machine.instance_type,
+                    private_ip=machine.private_ip,
+                    public_ip=machine.public_ip,
+                )
+                for host, machine in hosts.items()
+            }
+        )
+        self.hourly_cost_usd = hourly_cost(settings).total
+        self.register_outputs(
+            {
+                "router_url": self.router_url,
+                "api_key": self.api_key,
+                "metis_config": self.metis_config,
+                "litellm_config": self.litellm_config,
+                "hosts": self.hosts,
+                "hourly_cost_usd": self.hourly_cost_usd,
+            }
+        )

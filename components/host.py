@@ -1,0 +1,157 @@
+"""One machine of the stack: the EC2 instance, its readiness check and its Docker provider."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_command as command
+import pulumi_docker as docker
+
+from components.tags import stack_tags
+from config.catalog import InstanceSpec
+from config.settings import AccessConfig, HostConfig
+from renderers.cloud_init import HostRole, render_cloud_init
+from renderers.remote_access import docker_host, readiness_script, ssh_destination, ssh_options
+
+AMI_PARAMETERS: dict[HostRole, str] = {
+    "gpu": "/aws/service/deeplearning/ami/x86_64/"
+    "base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id",
+    "cpu": "/aws/service/canonical/ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp2/ami-id",
+}
+"""GPU hosts: the Deep Learning Base OSS Nvidia Driver GPU AMI (driver, Docker and the
+NVIDIA container toolkit preinstalled). CPU-only router hosts: plain Ubuntu."""
+
+ROOT_VOLUME = {"volume_type": "gp3", "throughput": 500, "iops": 4000}
+"""Provisioned above gp3's 125 MiB/s baseline: pulling a 20 GiB image and loading weights
+is disk-bound."""
+
+
+@dataclass(frozen=True)
+class HostArgs:
+    host: str
+    """The host's name in the stack config."""
+    config: HostConfig
+    instance: InstanceSpec
+    access: AccessConfig
+    stack: str
+    subnet_id: pulumi.Input[str]
+    security_group_id: pulumi.Input[str]
+    key_name: pulumi.Input[str]
+    instance_profile: pulumi.Input[str] | None
+    region: pulumi.Input[str]
+    stable_address: bool = False
+    """Give the host an Elastic IP (the router's URL must survive a stop/start)."""
+
+    @property
+    def role(self) -> HostRole:
+        return "gpu" if self.instance.has_gpu else "cpu"
+
+
+class Host(pulumi.ComponentResource):
+    """An EC2 instance with IMDSv2 required and an encrypted gp3 root volume, a readiness
+    step that waits for its bootstrap and checks Docker (and the GPUs), and a Docker
+    provider over SSH whose host only resolves once that check passed."""
+
+    instance_id: pulumi.Output[str]
+    instance_type: str
+    private_ip: pulumi.Output[str]
+    public_ip: pulumi.Output[str]
+    readiness: pulumi.Output[str]
+    """What the readiness check printed: Docker's version and the GPUs."""
+    docker_provider: docker.Provider
+
+    def __init__(self, name: str, args: HostArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("metis-llm:host:Host", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = {
+            **stack_tags(args.stack, f"{args.role}-host"),
+            "Name": f"metis-llm-{args.stack}-{args.host}",
+        }
+        ami = aws.ssm.get_parameter_output(
+            name=AMI_PARAMETERS[args.role], opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+
+        instance = aws.ec2.Instance(
+            f"{name}-instance",
+            ami=ami.value,
+            instance_type=args.config.instance_type,
+            subnet_id=args.subnet_id,
+            vpc_security_group_ids=[args.security_group_id],
+            associate_public_ip_address=True,
+            key_name=args.key_name,
+            iam_instance_profile=args.instance_profile,
+            metadata_options={
+                "http_endpoint": "enabled",
+                "http_tokens": "required",
+                # 1 hop: containers (one hop further) cannot reach the instance's credentials.
+                "http_put_response_hop_limit": 1,
+            },
+            root_block_device={
+                **ROOT_VOLUME,
+                "volume_size": args.config.disk_gib,
+                "encrypted": True,
+                "delete_on_termination": True,
+                "tags": tags,
+            },
+            instance_market_options=_spot() if args.config.spot else None,
+            user_data=render_cloud_init(args.role),
+            user_data_replace_on_change=True,
+            tags=tags,
+            # A newer AMI must not silently replace a GPU host: `pulumi up --replace` does.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami"]),
+        )
+        self.instance_id = instance.id
+        self.instance_type = args.config.instance_type
+        self.private_ip = instance.private_ip
+        if args.stable_address:
+            address = aws.ec2.Eip(
+                f"{name}-eip", domain="vpc", instance=instance.id, tags=tags, opts=child
+            )
+            self.public_ip = address.public_ip
+        else:
+            self.public_ip = instance.public_ip
+
+        destination = pulumi.Output.all(instance.id, self.public_ip).apply(
+            lambda ids: ssh_destination(args.access, ids[0], ids[1])
+        )
+        ready = command.local.Command(
+            f"{name}-ready",
+            create=pulumi.Output.all(args.region, destination).apply(
+                lambda values: readiness_script(args.access, values[0], values[1], args.role)
+            ),
+            interpreter=["/bin/bash", "-c"],
+            triggers=[instance.id],
+            opts=child,
+        )
+        self.readiness = ready.stdout
+
+        # A provider ignores depends_on: its host must itself wait for the readiness check.
+        self.docker_provider = docker.Provider(
+            f"{name}-docker",
+            host=pulumi.Output.all(ready.stdout, destination).apply(lambda v: docker_host(v[1])),
+            ssh_opts=pulumi.Output.from_input(args.region).apply(
+                lambda region: ssh_options(args.access, region)
+            ),
+            opts=child,
+        )
+
+        self.register_outputs(
+            {
+                "instance_id": self.instance_id,
+                "private_ip": self.private_ip,
+                "public_ip": self.public_ip,
+                "readiness": self.readiness,
+            }
+        )
+
+
+def _spot() -> aws.ec2.InstanceInstanceMarketOptionsArgs:
+    """Persistent spot request: an interrupted host stops and comes back with its disk."""
+    return aws.ec2.InstanceInstanceMarketOptionsArgs(
+        market_type="spot",
+        spot_options=aws.ec2.InstanceInstanceMarketOptionsSpotOptionsArgs(
+            instance_interruption_behavior="stop", spot_instance_type="persistent"
+        ),
+    )

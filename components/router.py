@@ -1,0 +1,79 @@
+"""The LiteLLM router: the stack's one public endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_docker as docker
+
+from components.containers import healthcheck, pinned_image, secret_envs
+from components.host import Host
+from config.settings import Settings
+from renderers.litellm import (
+    BACKEND_KEY_ENV,
+    CONFIG_PATH,
+    HEALTH_PATH,
+    MASTER_KEY_ENV,
+    PLAIN_ENV,
+    litellm_command,
+    render_litellm_config,
+)
+from renderers.probes import HttpProbe
+
+READY_TIMEOUT_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class RouterArgs:
+    settings: Settings
+    host: Host
+    private_ips: Mapping[str, pulumi.Input[str]]
+    """Private IP of every host by name: where the router finds the vLLM replicas."""
+    router_key: pulumi.Input[str]
+    backend_key: pulumi.Input[str]
+    backends: Sequence[pulumi.Resource]
+    """The vLLM servers: the router starts after they are healthy."""
+
+
+class Router(pulumi.ComponentResource):
+    """A pinned LiteLLM image and its container: the rendered config uploaded into it, both
+    keys by environment, the router port published for the security group to filter."""
+
+    url: pulumi.Output[str]
+    """`http://<public address>:<port>/v1`: what Metis's base_url is."""
+    config_text: pulumi.Output[str]
+    """The rendered router config (no secret values in it)."""
+
+    def __init__(self, name: str, args: RouterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("metis-llm:router:Router", name, None, opts)
+        settings, host = args.settings, args.host
+        port = settings.router.port
+        on_host = pulumi.ResourceOptions(parent=self, provider=host.docker_provider)
+
+        self.config_text = pulumi.Output.all(**args.private_ips).apply(
+            lambda ips: render_litellm_config(settings, ips)
+        )
+        image = pinned_image(f"{name}-image", settings.images.litellm, on_host)
+        docker.Container(
+            f"{name}-container",
+            name="litellm",
+            image=image.image_id,
+            command=litellm_command(settings),
+            envs=secret_envs(
+                PLAIN_ENV, {MASTER_KEY_ENV: args.router_key, BACKEND_KEY_ENV: args.backend_key}
+            ),
+            ports=[docker.ContainerPortArgs(internal=port, external=port)],
+            uploads=[docker.ContainerUploadArgs(file=CONFIG_PATH, content=self.config_text)],
+            healthcheck=healthcheck(HttpProbe(port=port, path=HEALTH_PATH)),
+            restart="unless-stopped",
+            must_run=True,
+            wait=True,
+            wait_timeout=READY_TIMEOUT_SECONDS,
+            opts=pulumi.ResourceOptions.merge(
+                on_host, pulumi.ResourceOptions(depends_on=list(args.backends))
+            ),
+        )
+        self.url = pulumi.Output.format("http://{0}:{1}/v1", host.public_ip, port)
+        self.register_outputs({"url": self.url, "config_text": self.config_text})

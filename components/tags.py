@@ -1,0 +1,9 @@
+"""Tags every AWS resource of a stack carries."""
+
+from __future__ import annotations
+
+from config.errors import NAMESPACE
+
+
+def stack_tags(stack: str, role: str) -> dict[str, str]:
+    return {"project": NAMESPACE, "stack": stack, "role": role, "managed-by": "pulumi"}

@@ -1,0 +1,83 @@
+"""A vLLM server: one replica of the chat or embedding service on one host."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_docker as docker
+
+from components.containers import healthcheck, pinned_image, secret_envs
+from components.host import Host
+from renderers.probes import HttpProbe
+from renderers.vllm import (
+    BACKEND_KEY_ENV,
+    HEALTH_PATH,
+    HF_CACHE_CONTAINER_DIR,
+    HF_CACHE_HOST_DIR,
+    HF_TOKEN_ENV,
+    VllmServerSpec,
+)
+
+SHM_SIZE_MB = 8192
+"""Shared memory for PyTorch workers and NCCL (tensor parallelism), instead of host IPC."""
+READY_TIMEOUT_SECONDS = 3600
+"""`pulumi up` waits this long for a healthy server: download, load, CUDA graphs."""
+STARTUP_GRACE = "20m"
+
+
+@dataclass(frozen=True)
+class VllmServerArgs:
+    spec: VllmServerSpec
+    host: Host
+    backend_key: pulumi.Input[str]
+    hf_token: pulumi.Input[str] | None = None
+
+
+class VllmServer(pulumi.ComponentResource):
+    """A pinned vLLM image and its container: all GPUs mounted, its own range made visible,
+    the port published on the host's private IP only, weights cached on the host, keys by
+    environment, healthy before `pulumi up` moves on."""
+
+    url: pulumi.Output[str]
+    """`http://<private ip>:<port>/v1`, reachable from the stack's hosts only."""
+    container_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: VllmServerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("metis-llm:vllm:VllmServer", name, None, opts)
+        spec, host = args.spec, args.host
+        on_host = pulumi.ResourceOptions(parent=self, provider=host.docker_provider)
+
+        secrets = {BACKEND_KEY_ENV: args.backend_key}
+        if args.hf_token is not None:
+            secrets[HF_TOKEN_ENV] = args.hf_token
+
+        image = pinned_image(f"{name}-image", spec.image, on_host)
+        container = docker.Container(
+            f"{name}-container",
+            name=spec.container_name,
+            image=image.image_id,
+            command=spec.command,
+            gpus="all",
+            envs=secret_envs(spec.env, secrets),
+            shm_size=SHM_SIZE_MB,
+            ports=[
+                docker.ContainerPortArgs(internal=spec.port, external=spec.port, ip=host.private_ip)
+            ],
+            volumes=[
+                docker.ContainerVolumeArgs(
+                    host_path=HF_CACHE_HOST_DIR, container_path=HF_CACHE_CONTAINER_DIR
+                )
+            ],
+            healthcheck=healthcheck(
+                HttpProbe(port=spec.port, path=HEALTH_PATH, start_period=STARTUP_GRACE)
+            ),
+            restart="unless-stopped",
+            must_run=True,
+            wait=True,
+            wait_timeout=READY_TIMEOUT_SECONDS,
+            opts=on_host,
+        )
+        self.container_name = container.name
+        self.url = pulumi.Output.format("http://{0}:{1}/v1", host.private_ip, spec.port)
+        self.register_outputs({"url": self.url, "container_name": self.container_name})
