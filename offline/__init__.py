@@ -1,0 +1,1 @@
+"""Running the real program without a cloud: mocks, a harness, and the offline plan."""

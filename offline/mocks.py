@@ -1,0 +1,112 @@
+"""A fake AWS / Docker / command engine for the program, deterministic run to run.
+
+Resources echo their inputs plus the fields the cloud would compute (ids, IPs, digests),
+derived from the resource's name so two runs of the same stack agree, which plan diffs
+rely on. Invokes answer every lookup the program makes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pulumi
+
+GPU_AMI = "ami-0a1b2c3d4e5f60001"
+CPU_AMI = "ami-0a1b2c3d4e5f60002"
+DEFAULT_VPC = "vpc-0123456789abcdef0"
+ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
+
+
+def _digest(text: str, length: int = 17) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def _octets(text: str) -> tuple[int, int]:
+    raw = hashlib.sha256(text.encode()).digest()
+    return raw[0] % 200 + 1, raw[1] % 250 + 2
+
+
+def private_ip(name: str) -> str:
+    third, fourth = _octets(name)
+    return f"10.0.{third}.{fourth}"
+
+
+def public_ip(name: str) -> str:
+    """From TEST-NET-3 (203.0.113.0/24): obviously not a real address."""
+    return f"203.0.113.{_octets(name)[1]}"
+
+
+def _computed(resource_type: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """What the cloud would add to a resource's inputs."""
+    if resource_type == "aws:ec2/instance:Instance":
+        return {
+            "privateIp": private_ip(name),
+            "publicIp": public_ip(name),
+            "arn": f"arn:mock:{name}",
+        }
+    if resource_type == "aws:ec2/eip:Eip":
+        return {"publicIp": public_ip(f"eip-{name}"), "allocationId": f"eipalloc-{_digest(name)}"}
+    if resource_type == "aws:ec2/keyPair:KeyPair":
+        return {"keyName": f"{name}-{_digest(name, 7)}"}
+    if resource_type in ("aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"):
+        return {"name": f"{name}-{_digest(name, 7)}", "arn": f"arn:aws:iam::123456789012:{name}"}
+    if resource_type == "random:index/randomPassword:RandomPassword":
+        return {"result": _digest(f"password-{name}", 64)[: int(inputs.get("length", 32))]}
+    if resource_type == "command:local:Command":
+        return {"stdout": "docker 28.0.4\nGPU 0: NVIDIA (mock)", "stderr": ""}
+    if resource_type == "docker:index/remoteImage:RemoteImage":
+        digest = _digest(inputs.get("name", name), 64)
+        return {
+            "imageId": f"sha256:{digest}",
+            "repoDigest": f"{inputs.get('name')}@sha256:{digest}",
+        }
+    return {}
+
+
+def _resource_id(resource_type: str, name: str) -> str:
+    prefixes = {
+        "aws:ec2/instance:Instance": "i-",
+        "aws:ec2/securityGroup:SecurityGroup": "sg-",
+        "aws:ec2/eip:Eip": "eipalloc-",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
+    }
+    return prefixes.get(resource_type, f"{name}-") + _digest(name)
+
+
+class CloudMocks(pulumi.runtime.Mocks):
+    """Answers resource registrations and invokes like a small, predictable AWS."""
+
+    def __init__(self, region: str = "us-east-1") -> None:
+        self.region = region
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        state = {**args.inputs, **_computed(args.typ, args.name, args.inputs)}
+        return _resource_id(args.typ, args.name), state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        token, given = args.token, args.args
+        if token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region}
+        if token == "aws:ssm/getParameter:getParameter":
+            ami = GPU_AMI if "deeplearning" in given["name"] else CPU_AMI
+            return {"name": given["name"], "value": ami, "type": "String", "id": given["name"]}
+        if token == "aws:ec2/getVpc:getVpc":
+            return {"id": DEFAULT_VPC, "cidrBlock": "10.0.0.0/16", "default": True}
+        if token == "aws:ec2/getSubnet:getSubnet":
+            return {"id": given["id"], "vpcId": DEFAULT_VPC, "availabilityZone": ZONES[0]}
+        if token == "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings":
+            types = [value for f in given.get("filters", []) for value in f["values"]]
+            pairs = [(zone, instance_type) for zone in ZONES for instance_type in types]
+            return {
+                "id": self.region,
+                "locations": [zone for zone, _ in pairs],
+                "instanceTypes": [instance_type for _, instance_type in pairs],
+                "locationTypes": ["availability-zone"] * len(pairs),
+            }
+        if token == "aws:ec2/getSubnets:getSubnets":
+            zones = next(f["values"] for f in given["filters"] if f["name"] == "availability-zone")
+            ids = [f"subnet-{_digest(zone)}" for zone in zones]
+            return {"id": self.region, "ids": ids}
+        raise NotImplementedError(f"the mocks do not answer {token}")
