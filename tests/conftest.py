@@ -1,0 +1,68 @@
+"""Shared fixtures: the stack files, and the program run under mocks for each of them."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from offline.harness import ProgramRun, run_stack_file
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK_FILES = {"dev": ROOT / "Pulumi.dev.yaml", "prod": ROOT / "Pulumi.prod.yaml"}
+EXAMPLE_KEY = (
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP/3uSePucsLDiJ348m/ruKvaB5OxJKEWkLHM58cSmYn example"
+)
+
+
+def stack_raw_config(stack: str) -> dict[str, Any]:
+    """A stack file's `metis-llm:*` values, namespace stripped: what `load_settings` takes."""
+    document = yaml.safe_load(STACK_FILES[stack].read_text())
+    return {
+        key.removeprefix("metis-llm:"): value
+        for key, value in document["config"].items()
+        if key.startswith("metis-llm:")
+    }
+
+
+@pytest.fixture
+def minimal_raw() -> dict[str, Any]:
+    """The smallest valid stack config: everything else comes from the defaults."""
+    return {
+        "router": {"allowed_cidrs": ["198.51.100.0/24"]},
+        "access": {"ssh_public_key": EXAMPLE_KEY},
+    }
+
+
+@pytest.fixture
+def dev_raw() -> dict[str, Any]:
+    return copy.deepcopy(stack_raw_config("dev"))
+
+
+@pytest.fixture
+def prod_raw() -> dict[str, Any]:
+    return copy.deepcopy(stack_raw_config("prod"))
+
+
+_runs: dict[str, ProgramRun] = {}
+
+
+def stack_run(stack: str) -> ProgramRun:
+    """The program run under mocks with a stack file (once per test session)."""
+    if stack not in _runs:
+        _runs[stack] = run_stack_file(STACK_FILES[stack])
+    return _runs[stack]
+
+
+@pytest.fixture(params=sorted(STACK_FILES))
+def stack_name(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def run(stack_name: str) -> ProgramRun:
+    """The program's run for each stack file in turn."""
+    return stack_run(stack_name)
