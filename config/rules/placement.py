@@ -104,8 +104,9 @@ def _powers_of_two_around(n: int) -> str:
 
 
 def tensor_parallelism(s: Settings) -> Iterator[Problem]:
+    heads = {"chat": s.chat_spec.attention_heads if s.chat_spec else None}
     for key, service in s.services.items():
-        tp = service.tensor_parallel_size
+        tp, model_heads = service.tensor_parallel_size, heads.get(key)
         if tp & (tp - 1):
             yield Problem(
                 config_key(key, "tensor_parallel_size"),
@@ -113,16 +114,13 @@ def tensor_parallelism(s: Settings) -> Iterator[Problem]:
                 "must be a power of two",
                 f"use {_powers_of_two_around(tp)}",
             )
-    spec = s.chat_spec
-    tp = s.chat.tensor_parallel_size
-    if spec is not None and spec.attention_heads % tp:
-        yield Problem(
-            config_key("chat", "tensor_parallel_size"),
-            tp,
-            f"{s.chat.model} has {spec.attention_heads} attention heads, which {tp} does not "
-            "divide",
-            "use a power of two that divides the head count",
-        )
+        elif model_heads is not None and model_heads % tp:
+            yield Problem(
+                config_key(key, "tensor_parallel_size"),
+                tp,
+                f"{service.model} has {model_heads} attention heads, which {tp} does not divide",
+                "use a power of two that divides the head count",
+            )
 
 
 def gpu_ranges(s: Settings) -> Iterator[Problem]:
@@ -157,7 +155,11 @@ def shared_gpu_memory(s: Settings) -> Iterator[Problem]:
         reported: set[tuple[str, ...]] = set()
         for gpu, keys in sorted(users.items()):
             total = sum(s.services[key].gpu_memory_utilization for key in keys)
-            if len(keys) < 2 or total <= MAX_SHARED_GPU_FRACTION or tuple(keys) in reported:
+            if (
+                len(keys) < 2
+                or round(total, 6) <= MAX_SHARED_GPU_FRACTION
+                or tuple(keys) in reported
+            ):
                 continue
             reported.add(tuple(keys))
             last = keys[-1]

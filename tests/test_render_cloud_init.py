@@ -1,0 +1,59 @@
+"""First-boot scripts: valid shell, per host role, and free of per-model settings."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from renderers.cloud_init import render_cloud_init
+
+SHELLCHECK = Path(sys.executable).parent / "shellcheck"
+
+
+def shellcheck(script: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    path = tmp_path / "script.sh"
+    path.write_text(script)
+    return subprocess.run([SHELLCHECK, str(path)], capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize("role", ["gpu", "cpu"])
+def test_bootstrap_script_passes_shellcheck(role, tmp_path):
+    result = shellcheck(render_cloud_init(role), tmp_path)
+    assert result.returncode == 0, result.stdout
+
+
+def test_shellcheck_catches_a_broken_script(tmp_path):
+    assert shellcheck("#!/bin/bash\necho $undefined_thing[\n", tmp_path).returncode != 0
+
+
+def test_gpu_bootstrap_checks_driver_docker_and_toolkit_of_the_ami():
+    script = render_cloud_init("gpu")
+    for check in ("nvidia-smi", "docker --version", "nvidia-ctk --version"):
+        assert check in script
+    assert "apt-get install" not in script
+
+
+def test_cpu_bootstrap_installs_docker():
+    script = render_cloud_init("cpu")
+    assert "apt-get install -y -q docker.io" in script
+    assert "nvidia" not in script
+
+
+@pytest.mark.parametrize("role", ["gpu", "cpu"])
+def test_bootstrap_rotates_docker_logs_without_dropping_existing_daemon_settings(role):
+    script = render_cloud_init(role)
+    assert '"max-size": "50m"' in script
+    assert "json.loads(path.read_text()) if path.exists()" in script
+
+
+def test_gpu_bootstrap_creates_the_model_cache_directory():
+    assert "install -d -m 0755 /var/lib/metis-llm/hf-cache" in render_cloud_init("gpu")
+
+
+@pytest.mark.parametrize("role", ["gpu", "cpu"])
+def test_bootstrap_is_strict_and_logged(role):
+    script = render_cloud_init(role)
+    assert script.startswith("#!/bin/bash\n")
+    assert "set -euo pipefail" in script
+    assert "/var/log/metis-llm-bootstrap.log" in script

@@ -1,0 +1,111 @@
+"""The vLLM container command and environment, per image kind and vLLM version."""
+
+from renderers.vllm import vllm_command, vllm_server
+from tests.config_cases import valid, with_changes
+
+
+def test_vllm_openai_image_command_starts_with_the_model(minimal_raw):
+    command = vllm_command(valid(minimal_raw), "chat")
+    assert command[0] == "Qwen/Qwen2.5-Coder-7B-Instruct"
+    assert "serve" not in command
+
+
+def test_ngc_image_command_runs_vllm_serve(minimal_raw):
+    raw = with_changes(
+        minimal_raw, images={"vllm": "nvcr.io/nvidia/vllm:25.09-py3", "vllm_version": "0.10.1"}
+    )
+    assert vllm_command(valid(raw), "chat")[:3] == [
+        "vllm",
+        "serve",
+        "Qwen/Qwen2.5-Coder-7B-Instruct",
+    ]
+
+
+def test_command_carries_the_service_settings(minimal_raw):
+    raw = with_changes(
+        minimal_raw,
+        hosts={"gpu-1": {"instance_type": "g6e.12xlarge", "disk_gib": 250}},
+        chat={
+            "served_name": "coder",
+            "tensor_parallel_size": 2,
+            "max_model_len": 16384,
+            "dtype": "bfloat16",
+        },
+    )
+    command = " ".join(vllm_command(valid(raw), "chat"))
+    for expected in (
+        "--served-model-name coder",
+        "--host 0.0.0.0",
+        "--port 8000",
+        "--max-model-len 16384",
+        "--gpu-memory-utilization 0.8",
+        "--tensor-parallel-size 2",
+        "--dtype bfloat16",
+    ):
+        assert expected in command
+
+
+def test_embedding_uses_the_pooling_runner_on_current_vllm(minimal_raw):
+    command = vllm_command(valid(minimal_raw), "embedding")
+    assert command[-2:] == ["--runner", "pooling"]
+    assert "--task" not in command
+
+
+def test_embedding_uses_task_embed_before_vllm_0_10_1(minimal_raw):
+    raw = with_changes(minimal_raw, images={"vllm": "vllm/vllm-openai:v0.10.0"})
+    assert vllm_command(valid(raw), "embedding")[-2:] == ["--task", "embed"]
+
+
+def test_embedding_uses_the_pooling_runner_from_vllm_0_10_1(minimal_raw):
+    raw = with_changes(minimal_raw, images={"vllm": "vllm/vllm-openai:v0.10.1"})
+    assert vllm_command(valid(raw), "embedding")[-2:] == ["--runner", "pooling"]
+
+
+def test_chat_gets_no_runner_flag(minimal_raw):
+    command = vllm_command(valid(minimal_raw), "chat")
+    assert "--runner" not in command
+    assert "--task" not in command
+
+
+def test_the_backend_key_is_never_on_the_command_line(minimal_raw):
+    for service in ("chat", "embedding"):
+        assert not any("api-key" in arg for arg in vllm_command(valid(minimal_raw), service))
+
+
+def test_quantization_is_passed_when_set(minimal_raw):
+    raw = with_changes(minimal_raw, chat={"quantization": "fp8"})
+    assert " --quantization fp8" in " ".join(vllm_command(valid(raw), "chat"))
+
+
+def test_models_that_need_remote_code_get_it(minimal_raw):
+    raw = with_changes(minimal_raw, embedding={"model": "nomic-ai/nomic-embed-text-v1.5"})
+    assert "--trust-remote-code" in vllm_command(valid(raw), "embedding")
+    assert "--trust-remote-code" not in vllm_command(valid(minimal_raw), "embedding")
+
+
+def test_extra_args_come_last_verbatim(minimal_raw):
+    raw = with_changes(minimal_raw, chat={"extra_args": ["--max-num-seqs", "64"]})
+    assert vllm_command(valid(raw), "chat")[-2:] == ["--max-num-seqs", "64"]
+
+
+def test_the_container_sees_its_gpu_range_in_host_order(minimal_raw):
+    raw = with_changes(
+        minimal_raw,
+        hosts={"gpu-1": {"instance_type": "g6e.12xlarge", "disk_gib": 250}},
+        chat={"tensor_parallel_size": 2, "first_gpu": 2},
+    )
+    env = vllm_server(valid(raw), "chat").env
+    assert env["CUDA_VISIBLE_DEVICES"] == "2,3"
+    assert env["CUDA_DEVICE_ORDER"] == "PCI_BUS_ID"
+
+
+def test_weights_are_cached_where_the_host_volume_is_mounted(minimal_raw):
+    assert vllm_server(valid(minimal_raw), "chat").env["HF_HOME"] == "/root/.cache/huggingface"
+
+
+def test_chat_and_embedding_listen_on_different_ports(minimal_raw):
+    settings = valid(minimal_raw)
+    assert (vllm_server(settings, "chat").port, vllm_server(settings, "embedding").port) == (
+        8000,
+        8001,
+    )
