@@ -36,8 +36,10 @@ class Registration:
     custom: bool
     inputs: dict[str, Any]
     """As the engine received them: secret values still wrapped (see `is_secret`)."""
+    resource_id: str = ""
     provider: str = ""
     dependencies: list[str] = field(default_factory=list)
+    ignore_changes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     parent=request.parent,
                     custom=bool(request.custom),
                     inputs=rpc.deserialize_properties(request.object),
+                    resource_id=response.id,
                     provider=request.provider,
                     dependencies=list(request.dependencies),
+                    ignore_changes=list(request.ignoreChanges),
                 )
             )
         return response

@@ -46,17 +46,12 @@ def test_an_instance_type_missing_from_the_catalog_is_reported_with_a_suggestion
 
 
 def test_an_instance_type_described_in_the_stack_catalog_is_valid(minimal_raw):
+    g7 = {"gpu_count": 1, "gib_per_gpu": 48, "vcpu": 4, "ram_gib": 32, "usd_per_hour": 2.0}
     raw = with_changes(
         minimal_raw,
         hosts={"gpu-1": {"instance_type": "g7.xlarge"}},
-        catalog={
-            "instances": {
-                "g7.xlarge": {
-                    "gpu_count": 1, "gib_per_gpu": 48, "vcpu": 4, "ram_gib": 32, "usd_per_hour": 2.0,
-                }
-            }
-        },
-    )  # fmt: skip
+        catalog={"instances": {"g7.xlarge": g7}},
+    )
     valid(raw)
 
 

@@ -1,0 +1,26 @@
+"""The harness cannot let a check on an unresolved output pass silently."""
+
+import asyncio
+
+import pulumi
+import pytest
+
+from offline.harness import resolve
+
+
+def _resolved(value):
+    future = asyncio.get_event_loop().create_future()
+    future.set_result(value)
+    return future
+
+
+def test_resolve_refuses_an_output_that_never_became_known():
+    unknown = pulumi.Output(set(), _resolved(None), _resolved(False))
+    with pytest.raises(AssertionError, match="never ran"):
+        resolve(unknown)
+
+
+def test_resolve_returns_a_known_outputs_value_and_secretness():
+    known = pulumi.Output(set(), _resolved("v"), _resolved(True), _resolved(True))
+    resolved = resolve(known)
+    assert (resolved.value, resolved.secret) == ("v", True)

@@ -1,0 +1,236 @@
+"""The whole program, per stack file, under mocks: resources registered and stack outputs."""
+
+import json
+import re
+
+import pulumi
+import pytest
+import yaml
+
+from components.backend import LlmBackend
+from config.images import ImageRef
+from offline.harness import reveal, run_program, stack_file_config
+from tests.component_cases import build
+from tests.config_cases import valid
+from tests.conftest import STACK_FILES, stack_raw_config, stack_run
+
+OUTPUTS = {
+    "router_url", "api_key", "metis_config", "litellm_config", "chat_model", "embedding_model",
+    "embed_dim", "hosts", "hourly_cost_usd",
+}  # fmt: skip
+WORLD = {"0.0.0.0/0", "::/0"}
+
+
+def with_stack_changes(stack: str, **sections) -> dict[str, str]:
+    """A stack file's engine config with some `metis-llm:` sections changed."""
+    config, _ = stack_file_config(STACK_FILES[stack])
+    for section, values in sections.items():
+        current = json.loads(config.get(f"metis-llm:{section}", "{}"))
+        config[f"metis-llm:{section}"] = json.dumps({**current, **values})
+    return config
+
+
+def test_every_output_is_exported(run):
+    assert set(run.outputs) == OUTPUTS
+
+
+def test_only_the_api_key_is_secret(run):
+    assert {name for name, output in run.outputs.items() if output.secret} == {"api_key"}
+
+
+def test_router_url_is_the_router_hosts_public_address_and_port(run, stack_name):
+    settings = valid(stack_raw_config(stack_name))
+    router_host = run.outputs["hosts"].value[settings.router.host]
+    assert (
+        run.outputs["router_url"].value
+        == f"http://{router_host['public_ip']}:{settings.router.port}/v1"
+    )
+
+
+def test_api_key_is_a_litellm_master_key(run):
+    assert re.fullmatch(r"sk-[A-Za-z0-9]{48}", run.outputs["api_key"].value)
+
+
+def test_metis_config_points_at_the_router_url(run):
+    metis = yaml.safe_load(run.outputs["metis_config"].value)
+    url = run.outputs["router_url"].value
+    assert metis["llm_provider"]["base_url"] == metis["embedding_provider"]["base_url"] == url
+
+
+def test_metis_config_embed_dim_matches_the_embed_dim_output(run):
+    metis = yaml.safe_load(run.outputs["metis_config"].value)
+    assert metis["metis_engine"]["embed_dim"] == run.outputs["embed_dim"].value
+
+
+def test_model_outputs_are_the_served_names(run, stack_name):
+    settings = valid(stack_raw_config(stack_name))
+    assert run.outputs["chat_model"].value == settings.chat.served_name
+    assert run.outputs["embedding_model"].value == settings.embedding.served_name
+    assert run.outputs["embed_dim"].value == settings.embedding.dimension
+
+
+def test_litellm_config_routes_to_every_replicas_private_ip(run, stack_name):
+    settings = valid(stack_raw_config(stack_name))
+    hosts = run.outputs["hosts"].value
+    bases = [
+        e["litellm_params"]["api_base"]
+        for e in yaml.safe_load(run.outputs["litellm_config"].value)["model_list"]
+    ]
+    expected = [f"http://{hosts[h]['private_ip']}:8000/v1" for h in settings.chat.hosts] + [
+        f"http://{hosts[h]['private_ip']}:8001/v1" for h in settings.embedding.hosts
+    ]
+    assert bases == expected
+
+
+def test_no_secret_value_is_in_the_rendered_configs(run):
+    keys = [run.outputs["api_key"].value, *backend_keys(run)]
+    for name in ("metis_config", "litellm_config"):
+        assert not any(key in run.outputs[name].value for key in keys)
+
+
+def backend_keys(run) -> list[str]:
+    return [p.inputs["result"] for p in []] or [
+        env.split("=", 1)[1]
+        for container in run.of_type("docker:index/container:Container")
+        for env in reveal(container.inputs["envs"])
+        if env.startswith("VLLM_API_KEY=")
+    ]
+
+
+def test_hosts_output_describes_every_host(run, stack_name):
+    settings = valid(stack_raw_config(stack_name))
+    hosts = run.outputs["hosts"].value
+    assert set(hosts) == set(settings.hosts)
+    for name, host in hosts.items():
+        assert host["instance_id"].startswith("i-")
+        assert host["instance_type"] == settings.hosts[name].instance_type
+        assert host["private_ip"].startswith("10.")
+
+
+def test_hourly_cost_is_exported(run, stack_name):
+    assert run.outputs["hourly_cost_usd"].value == {"dev": 0.80, "prod": 21.96}[stack_name]
+
+
+def test_one_vllm_container_per_replica_and_one_router(run, stack_name):
+    settings = valid(stack_raw_config(stack_name))
+    names = sorted(c.inputs["name"] for c in run.of_type("docker:index/container:Container"))
+    replicas = len(settings.chat.hosts) + len(settings.embedding.hosts)
+    assert len(names) == replicas + 1
+    assert names.count("litellm") == 1
+
+
+def test_no_ingress_is_open_to_the_world(run):
+    rules = run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert rules
+    assert not [r for r in rules if {r.inputs.get("cidrIpv4"), r.inputs.get("cidrIpv6")} & WORLD]
+
+
+def test_a_public_router_opens_only_the_router_port_to_the_world():
+    config = with_stack_changes(
+        "dev", router={"allowed_cidrs": ["0.0.0.0/0", "::/0"], "allow_public": True}
+    )
+    rules = run_program(config).of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    world = [r for r in rules if {r.inputs.get("cidrIpv4"), r.inputs.get("cidrIpv6")} & WORLD]
+    assert len(world) == 2
+    assert {(r.inputs["fromPort"], r.inputs["toPort"]) for r in world} == {(8888, 8888)}
+
+
+def test_no_vllm_port_is_published_on_all_interfaces(run):
+    for container in run.of_type("docker:index/container:Container"):
+        if container.inputs["name"].startswith("vllm-"):
+            assert all(
+                port.get("ip", "0.0.0.0") not in ("", "0.0.0.0")
+                for port in container.inputs["ports"]
+            )
+
+
+def test_every_image_is_pinned(run):
+    for image in run.of_type("docker:index/remoteImage:RemoteImage"):
+        assert ImageRef.parse(image.inputs["name"]).pinned
+    for container in run.of_type("docker:index/container:Container"):
+        assert container.inputs["image"].startswith("sha256:")
+
+
+def test_every_instance_requires_imdsv2_and_encrypts_its_disk(run):
+    for instance in run.of_type("aws:ec2/instance:Instance"):
+        assert instance.inputs["metadataOptions"]["httpTokens"] == "required"
+        assert instance.inputs["rootBlockDevice"]["encrypted"] is True
+
+
+def test_prod_router_runs_on_the_cpu_host_with_the_plain_ubuntu_ami():
+    run = stack_run("prod")
+    instance = run.named("metis-llm-router-instance")
+    assert instance.inputs["instanceType"] == "c7i.xlarge"
+    assert "docker.io" in instance.inputs["userData"]
+
+
+def test_components_have_project_type_tokens_and_children_are_parented(run):
+    components = [r for r in run.registrations if not r.custom]
+    assert all(re.fullmatch(r"metis-llm:[a-z]+:[A-Z][A-Za-z]+", c.type) for c in components)
+    component_urns = {c.urn for c in components}
+    for resource in run.registrations:
+        if resource.custom:
+            assert resource.parent in component_urns, resource.name
+
+
+def test_no_urn_is_registered_twice(run):
+    urns = [r.urn for r in run.registrations]
+    assert len(urns) == len(set(urns))
+
+
+def test_two_backends_in_one_program_do_not_collide(dev_raw):
+    settings = valid(dev_raw)
+    run = build(lambda: [LlmBackend(name, settings, stack="test") for name in ("blue", "green")])
+    urns = [r.urn for r in run.registrations]
+    assert len(urns) == len(set(urns))
+
+
+def test_user_data_carries_no_per_model_setting(run, stack_name):
+    settings = valid(stack_raw_config(stack_name))
+    for instance in run.of_type("aws:ec2/instance:Instance"):
+        user_data = instance.inputs["userData"]
+        for value in (settings.chat.model, settings.embedding.model, "vllm/vllm-openai", "8000"):
+            assert value not in user_data
+
+
+def test_changing_the_model_replaces_containers_but_no_instance():
+    before = stack_run("dev")
+    after = run_program(
+        with_stack_changes("dev", chat={"model": "Qwen/Qwen3-8B", "max_model_len": 16384})
+    )
+
+    def inputs_by_name(run, resource_type):
+        return {r.name: r.inputs for r in run.of_type(resource_type)}
+
+    instance = "aws:ec2/instance:Instance"
+    assert inputs_by_name(after, instance) == inputs_by_name(before, instance)
+    container = "docker:index/container:Container"
+    changed = {
+        n
+        for n, i in inputs_by_name(after, container).items()
+        if i != inputs_by_name(before, container)[n]
+    }
+    assert changed == {"metis-llm-chat-gpu-1-container", "metis-llm-router-container"}
+
+
+def test_an_hf_token_reaches_the_vllm_containers_only_as_a_secret():
+    config = {**stack_file_config(STACK_FILES["dev"])[0], "metis-llm:hf_token": "hf_sensitive"}
+    run = run_program(config, secret_keys=["metis-llm:hf_token"])
+    containers = [
+        c
+        for c in run.of_type("docker:index/container:Container")
+        if c.inputs["name"].startswith("vllm-")
+    ]
+    for container in containers:
+        assert "HF_TOKEN=hf_sensitive" in reveal(container.inputs["envs"])
+        assert container.inputs["envs"]["value"]  # still wrapped: a secret
+    assert "hf_sensitive" not in json.dumps(
+        [r.inputs for r in run.of_type("aws:ec2/instance:Instance")]
+    )
+
+
+def test_invalid_config_stops_the_program_with_one_message_before_any_resource():
+    config = with_stack_changes("dev", chat={"tensor_parallel_size": 3})
+    with pytest.raises(pulumi.RunError, match=r"metis-llm:chat.tensor_parallel_size = 3") as caught:
+        run_program(config)
+    assert "Traceback" not in str(caught.value)
