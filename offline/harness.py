@@ -139,6 +139,8 @@ def run_under_mocks(
     """Run a program function under the mocks (`preview=False`) with a stack's config in
     engine form (qualified keys, JSON text values); return its registrations and exports."""
     monitor = RecordingMonitor(CloudMocks(region=region))
+    # A fresh root stack per run: exports of an earlier run must not leak into this one.
+    pulumi.runtime.settings.reset_options(project=NAMESPACE, stack=stack)
     pulumi.runtime.set_mocks(
         monitor.mocks, project=NAMESPACE, stack=stack, preview=False, monitor=monitor
     )

@@ -5,7 +5,7 @@ import asyncio
 import pulumi
 import pytest
 
-from offline.harness import resolve
+from offline.harness import resolve, run_under_mocks
 
 
 def _resolved(value):
@@ -24,3 +24,8 @@ def test_resolve_returns_a_known_outputs_value_and_secretness():
     known = pulumi.Output(set(), _resolved("v"), _resolved(True), _resolved(True))
     resolved = resolve(known)
     assert (resolved.value, resolved.secret) == ("v", True)
+
+
+def test_exports_of_one_run_do_not_leak_into_the_next():
+    run_under_mocks(lambda: pulumi.export("leftover", 1))
+    assert run_under_mocks(lambda: None).outputs == {}
