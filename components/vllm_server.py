@@ -72,6 +72,12 @@ class VllmServer(pulumi.ComponentResource):
             healthcheck=healthcheck(
                 HttpProbe(port=spec.port, path=HEALTH_PATH, start_period=STARTUP_GRACE)
             ),
+            # `envs` is one secret as a whole (it carries keys): labels keep the placement
+            # reviewable in `pulumi preview`.
+            labels=[
+                docker.ContainerLabelArgs(label=f"metis-llm.{name}", value=value)
+                for name, value in spec.labels.items()
+            ],
             restart="unless-stopped",
             must_run=True,
             wait=True,

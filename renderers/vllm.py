@@ -35,6 +35,11 @@ class VllmServerSpec:
     gpu_ids: list[int]
     env: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def labels(self) -> dict[str, str]:
+        """What runs where, as container labels: visible where the environment is not."""
+        return {"service": self.service, "gpus": ",".join(str(gpu) for gpu in self.gpu_ids)}
+
 
 def vllm_command(settings: Settings, service: ServiceKey) -> list[str]:
     """The container command: what follows the image's entrypoint."""

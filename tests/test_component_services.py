@@ -48,6 +48,14 @@ def test_vllm_port_is_published_on_the_hosts_private_ip_only(minimal_raw):
     assert instance.urn in container.dependencies
 
 
+def test_vllm_container_labels_its_service_and_gpus_in_the_clear(minimal_raw):
+    _, container = vllm_container(valid(minimal_raw), service="embedding")
+    assert container.inputs["labels"] == [
+        {"label": "metis-llm.service", "value": "embedding"},
+        {"label": "metis-llm.gpus", "value": "0"},
+    ]
+
+
 def test_vllm_keys_are_in_a_secret_environment(minimal_raw):
     _, container = vllm_container(valid(minimal_raw), hf_token=pulumi.Output.secret("hf_abc"))
     assert is_secret(container.inputs["envs"])
