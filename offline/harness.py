@@ -23,6 +23,8 @@ from config.errors import NAMESPACE
 from offline.mocks import CloudMocks
 
 PROGRAM = Path(__file__).resolve().parent.parent / "__main__.py"
+SECRET_PLACEHOLDER = "offline-placeholder-for-an-encrypted-secret"
+"""Stands in for `secure:` stack values, which only the Pulumi CLI can decrypt."""
 
 
 @dataclass
@@ -113,7 +115,7 @@ def stack_file_config(stack_file: Path) -> tuple[dict[str, str], list[str]]:
     values, secret_keys = {}, []
     for key, value in (document.get("config") or {}).items():
         if isinstance(value, dict) and set(value) == {"secure"}:
-            values[key], secret_keys = "[secret]", [*secret_keys, key]
+            values[key], secret_keys = SECRET_PLACEHOLDER, [*secret_keys, key]
         else:
             values[key] = value if isinstance(value, str) else json.dumps(value)
     return values, secret_keys
@@ -161,5 +163,9 @@ def run_program(config: Mapping[str, str], **options: Any) -> ProgramRun:
 def run_stack_file(stack_file: Path) -> ProgramRun:
     """Run the program with a stack file's config, as `pulumi up` on that stack would."""
     config, secret_keys = stack_file_config(stack_file)
-    stack = stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
-    return run_program(config, secret_keys=secret_keys, stack=stack)
+    return run_program(config, secret_keys=secret_keys, stack=stack_name(stack_file))
+
+
+def stack_name(stack_file: Path) -> str:
+    """The stack a file configures, as Pulumi names it: Pulumi.<stack>.yaml."""
+    return stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")

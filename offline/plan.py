@@ -1,0 +1,70 @@
+"""The offline plan of one stack file: its validated settings and the program's run under
+the mocks, and the plan as text (resource tree, outputs, hourly cost)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from config.settings import Settings
+from offline.harness import ProgramRun, run_stack_file, stack_name
+from offline.stackfile import display_path, load_stack_settings
+from offline.tree import render_tree
+from offline.values import flatten
+from renderers.cost import hourly_cost
+
+MOCKED = (
+    "Ran the program under Pulumi mocks: no cloud, no state, no credentials. "
+    "Ids, IPs and digests are placeholders."
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    stack: str
+    stack_file: Path
+    settings: Settings
+    run: ProgramRun
+
+
+def make_plan(stack_file: Path) -> Plan:
+    """Validate first (a ConfigError carries the message the program would stop with), then
+    run the program with the stack file's config."""
+    settings = load_stack_settings(stack_file)
+    return Plan(stack_name(stack_file), stack_file, settings, run_stack_file(stack_file))
+
+
+def output_lines(run: ProgramRun) -> list[str]:
+    """Every stack output in export order, secrets masked, long texts summarised."""
+    return [
+        f"{path}: {leaf.summary()}"
+        for name, output in run.outputs.items()
+        for path, leaf in flatten(output.value, name, output.secret).items()
+    ]
+
+
+def cost_line(settings: Settings) -> str:
+    cost = hourly_cost(settings)
+    hosts = ", ".join(
+        f"{host} {settings.hosts[host].instance_type} ${usd:.2f}"
+        for host, usd in cost.by_host.items()
+    )
+    return (
+        f"Hourly cost: ${cost.total:.2f} ({hosts}); on-demand list prices as of "
+        f"{cost.prices_as_of}, an upper bound for spot hosts; disks and traffic excluded."
+    )
+
+
+def render_plan(plan: Plan, out_dir: Path, written: Sequence[Path]) -> str:
+    registrations = plan.run.registrations
+    components = sum(not registration.custom for registration in registrations)
+    sections = [
+        f"Offline plan: stack {plan.stack} ({display_path(plan.stack_file)})\n{MOCKED}",
+        f"Resources ({len(registrations)}, of which {components} components)\n"
+        + render_tree(plan.run),
+        "Outputs\n" + "\n".join(f"  {line}" for line in output_lines(plan.run)),
+        cost_line(plan.settings),
+        f"Files in {out_dir}:\n" + "\n".join(f"  {path.relative_to(out_dir)}" for path in written),
+    ]
+    return "\n\n".join(sections) + "\n"

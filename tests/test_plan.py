@@ -1,0 +1,278 @@
+"""The offline plan: tree, outputs, cost, files written, secrets masked, errors, the CLI."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from config.errors import ConfigError
+from config.loader import load_settings
+from offline.__main__ import main
+from offline.artifacts import plan_files
+from offline.harness import ProgramRun, reveal
+from offline.plan import Plan, cost_line, output_lines, render_plan
+from offline.tree import render_tree
+from renderers.topology import render_topology
+from tests.conftest import ROOT, STACK_FILES, stack_raw_config, stack_run
+
+HF_TOKEN = "hf_PlainTokenValueNeverShown123"
+
+
+def _plan(stack: str, run: ProgramRun) -> Plan:
+    return Plan(stack, STACK_FILES[stack], load_settings(stack_raw_config(stack)), run)
+
+
+def _secret_values(run: ProgramRun) -> list[str]:
+    """The generated keys, as the program put them in the router's environment."""
+    router = run.named("metis-llm-router-container")
+    values = [item.split("=", 1)[1] for item in reveal(router.inputs["envs"])]
+    keys = [value for value in values if len(value) >= 40]
+    assert len(keys) == 2, "expected the router key and the backend key"
+    return keys
+
+
+def _tree_parents(tree: str) -> dict[str, str]:
+    """Each node's parent, read back from the tree's indentation."""
+    parents, stack = {}, []
+    for line in tree.splitlines():
+        match = re.match(r"^([│ ]*)(?:[├└]── )?(\S+)  \(", line)
+        if match is None:
+            continue
+        depth = len(match[1]) // 4 + (1 if "── " in line else 0)
+        del stack[depth:]
+        if stack:
+            parents[match[2]] = stack[-1]
+        stack.append(match[2])
+    return parents
+
+
+def _write_stack(path: Path, change: dict[str, Any]) -> Path:
+    """The dev stack file with some `config:` keys replaced, written to `path`."""
+    document = yaml.safe_load(STACK_FILES["dev"].read_text())
+    document["config"].update(change)
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def test_tree_shows_every_resource_under_its_parent(run: ProgramRun) -> None:
+    names = {r.urn: r.name for r in run.registrations}
+    expected = {r.name: names[r.parent] for r in run.registrations if r.parent in names}
+
+    assert _tree_parents(render_tree(run)) == expected
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "instanceType: g6.xlarge",
+        "ami: ami-0a1b2c3d4e5f60001",
+        "metadataOptions.httpTokens: required",
+        "metadataOptions.httpPutResponseHopLimit: 1",
+        "rootBlockDevice.volumeSize: 150",
+        "rootBlockDevice.encrypted: true",
+        "cidrIpv4: 198.51.100.0/24",
+        "fromPort: 8888",
+        "name: vllm/vllm-openai:v0.32.0",
+        "name: ghcr.io/berriai/litellm:v1.108.7",
+        "gpus: all",
+        "ports[0].internal: 8000",
+        "envs.VLLM_API_KEY: [secret]",
+        "envs.LITELLM_MASTER_KEY: [secret]",
+        "uploads[0].file: /app/config.yaml",
+    ],
+)
+def test_dev_tree_shows_the_inputs_a_reviewer_checks(line: str) -> None:
+    assert re.search(rf"^[│ ]+{re.escape(line)}$", render_tree(stack_run("dev")), re.MULTILINE)
+
+
+def test_tree_shows_vllm_command_args(run: ProgramRun) -> None:
+    tree = render_tree(run)
+
+    commands = re.findall(r"command: \[(.*)\]", tree)
+    assert any("--max-model-len" in c and "--tensor-parallel-size" in c for c in commands)
+    assert any("--runner, pooling" in c for c in commands)
+
+
+def test_tree_summarises_scripts_instead_of_printing_them(run: ProgramRun) -> None:
+    tree = render_tree(run)
+
+    assert re.search(r"userData: <text: \d+ lines, sha256 [0-9a-f]{12}>", tree)
+    assert "#!/bin/bash" not in tree
+
+
+def test_tree_leaves_out_tags(run: ProgramRun) -> None:
+    assert "managed-by" not in render_tree(run)
+
+
+def test_plan_text_never_contains_a_generated_key(run: ProgramRun, stack_name: str) -> None:
+    text = render_plan(_plan(stack_name, run), Path("out"), [])
+
+    for key in _secret_values(run):
+        assert key not in text
+    assert "sk-" not in text
+
+
+def test_outputs_list_every_output_with_the_api_key_masked(run: ProgramRun) -> None:
+    lines = output_lines(run)
+
+    assert "api_key: [secret]" in lines
+    assert {line.split(":")[0].split(".")[0] for line in lines} == set(run.outputs)
+
+
+def test_outputs_show_long_texts_as_summaries(run: ProgramRun) -> None:
+    assert any(
+        re.fullmatch(r"metis_config: <text: \d+ lines, .*>", line) for line in output_lines(run)
+    )
+
+
+@pytest.mark.parametrize(
+    ("stack", "total", "host"),
+    [("dev", "$0.80", "gpu-1 g6.xlarge $0.80"), ("prod", "$21.96", "router c7i.xlarge $0.18")],
+)
+def test_cost_line_gives_the_total_and_each_host(stack: str, total: str, host: str) -> None:
+    line = cost_line(load_settings(stack_raw_config(stack)))
+
+    assert line.startswith(f"Hourly cost: {total} (")
+    assert host in line
+
+
+def test_plan_files_hold_the_rendered_configs(run: ProgramRun, stack_name: str) -> None:
+    files = plan_files(_plan(stack_name, run))
+
+    assert files["metis.yaml"] == run.outputs["metis_config"].value
+    assert files["litellm-config.yaml"] == run.outputs["litellm_config"].value
+
+
+def test_plan_files_hold_one_cloud_init_script_per_instance(
+    run: ProgramRun, stack_name: str
+) -> None:
+    files = plan_files(_plan(stack_name, run))
+
+    instances = run.of_type("aws:ec2/instance:Instance")
+    scripts = {name: text for name, text in files.items() if name.startswith("cloud-init/")}
+    assert set(scripts) == {f"cloud-init/{i.name}.sh" for i in instances}
+    assert all(text.startswith("#!/bin/bash") for text in scripts.values())
+
+
+def test_plan_files_hold_the_topology(run: ProgramRun, stack_name: str) -> None:
+    plan = _plan(stack_name, run)
+
+    assert plan_files(plan)["topology.mmd"] == render_topology(plan.settings)
+
+
+def test_plan_command_writes_the_files_and_prints_the_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["plan", "prod", "--out", str(tmp_path)]) == 0
+
+    out = capsys.readouterr().out
+    assert out.startswith("Offline plan: stack prod")
+    assert "Hourly cost: $21.96" in out
+    written = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
+    assert written == {
+        "metis.yaml",
+        "litellm-config.yaml",
+        "topology.mmd",
+        *(
+            f"cloud-init/metis-llm-{host}-instance.sh"
+            for host in ("chat-1", "chat-2", "embed-1", "router")
+        ),
+    }
+
+
+def test_plan_command_writes_to_plan_out_stack_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["plan", "dev"]) == 0
+    assert (tmp_path / "plan-out" / "dev" / "metis.yaml").is_file()
+
+
+def test_plan_command_removes_scripts_of_hosts_an_earlier_plan_had(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stale = tmp_path / "cloud-init" / "metis-llm-gone-instance.sh"
+    stale.parent.mkdir()
+    stale.write_text("#!/bin/bash\n")
+
+    assert main(["plan", "dev", "--out", str(tmp_path)]) == 0
+    assert not stale.exists()
+
+
+def test_plan_command_takes_any_stack_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack_file = _write_stack(tmp_path / "Pulumi.staging.yaml", {})
+
+    assert main(["plan", str(stack_file), "--out", str(tmp_path / "out")]) == 0
+    assert capsys.readouterr().out.startswith("Offline plan: stack staging")
+
+
+def test_plan_never_shows_the_hf_token(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stack_file = _write_stack(tmp_path / "Pulumi.dev.yaml", {"metis-llm:hf_token": HF_TOKEN})
+
+    assert main(["plan", str(stack_file), "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "envs.HF_TOKEN: [secret]" in out
+    assert HF_TOKEN not in out
+    assert all(HF_TOKEN not in p.read_text() for p in (tmp_path / "out").rglob("*.*"))
+
+
+def test_invalid_config_prints_only_the_validation_message_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw = stack_raw_config("dev")
+    raw["hosts"]["gpu-1"]["disk_gib"] = 10
+    stack_file = _write_stack(tmp_path / "Pulumi.dev.yaml", {"metis-llm:hosts": raw["hosts"]})
+    with pytest.raises(ConfigError) as expected:
+        load_settings(raw)
+
+    assert main(["plan", str(stack_file), "--out", str(tmp_path / "out")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"{expected.value}\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_stack_exits_2_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "no-such-stack"]) == 2
+    assert "no stack file 'no-such-stack'" in capsys.readouterr().err
+
+
+def test_plan_runs_as_a_command(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "offline", "plan", "dev", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "api_key: [secret]" in result.stdout
+    assert (tmp_path / "litellm-config.yaml").is_file()
+
+
+def test_invalid_config_as_a_command_shows_no_traceback(tmp_path: Path) -> None:
+    stack_file = _write_stack(tmp_path / "Pulumi.dev.yaml", {"metis-llm:router": {"port": 80}})
+
+    result = subprocess.run(
+        [sys.executable, "-m", "offline", "plan", str(stack_file)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("invalid stack config")
+    assert "Traceback" not in result.stderr
