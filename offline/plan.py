@@ -56,11 +56,25 @@ def cost_line(settings: Settings) -> str:
     )
 
 
+def public_router_warning(settings: Settings) -> str | None:
+    """A banner when the router is open to the whole internet (only `allow_public` allows it)."""
+    world = [cidr for cidr in settings.router.allowed_cidrs if cidr in ("0.0.0.0/0", "::/0")]
+    if not world:
+        return None
+    return (
+        f"WARNING: THE ROUTER IS OPEN TO THE WHOLE INTERNET: port {settings.router.port} from "
+        f"{' and '.join(world)} (metis-llm:router.allow_public: true). Only the router key "
+        "stands between the internet and your models."
+    )
+
+
 def render_plan(plan: Plan, out_dir: Path, written: Sequence[Path]) -> str:
     registrations = plan.run.registrations
     components = sum(not registration.custom for registration in registrations)
+    warning = public_router_warning(plan.settings)
     sections = [
         f"Offline plan: stack {plan.stack} ({display_path(plan.stack_file)})\n{MOCKED}",
+        *([warning] if warning else []),
         f"Resources ({len(registrations)}, of which {components} components)\n"
         + render_tree(plan.run),
         "Outputs\n" + "\n".join(f"  {line}" for line in output_lines(plan.run)),

@@ -225,6 +225,25 @@ def test_plan_never_shows_the_hf_token(tmp_path: Path, capsys: pytest.CaptureFix
     assert all(HF_TOKEN not in p.read_text() for p in (tmp_path / "out").rglob("*.*"))
 
 
+def test_a_public_router_is_announced_loudly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    public = {"allowed_cidrs": ["0.0.0.0/0"], "allow_public": True}
+    router = {**stack_raw_config("dev")["router"], **public}
+    stack_file = _write_stack(tmp_path / "Pulumi.dev.yaml", {"metis-llm:router": router})
+
+    assert main(["plan", str(stack_file), "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "WARNING: THE ROUTER IS OPEN TO THE WHOLE INTERNET: port 8888 from 0.0.0.0/0" in out
+
+
+def test_a_router_open_to_listed_cidrs_only_gets_no_warning(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["plan", "dev", "--out", str(tmp_path)]) == 0
+    assert "WARNING" not in capsys.readouterr().out
+
+
 def test_invalid_config_prints_only_the_validation_message_and_exits_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
