@@ -16,7 +16,9 @@ PRICES_AS_OF = "2026-11"
 
 
 class CatalogEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    """Bounded numbers: a typo like 1e300 is reported, not carried into the sizing maths."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class InstanceSpec(CatalogEntry):
@@ -24,10 +26,10 @@ class InstanceSpec(CatalogEntry):
 
     gpu_count: int = Field(ge=0, le=16)
     gpu_model: str | None = None
-    gib_per_gpu: float = Field(default=0, ge=0)
-    vcpu: int = Field(ge=1)
-    ram_gib: float = Field(gt=0)
-    usd_per_hour: float = Field(ge=0)
+    gib_per_gpu: float = Field(default=0, ge=0, le=1024)
+    vcpu: int = Field(ge=1, le=1024)
+    ram_gib: float = Field(gt=0, le=65536)
+    usd_per_hour: float = Field(ge=0, le=10_000)
     bf16: bool = True
     """Whether the GPU computes in bfloat16 (T4 does not: vLLM serves float16 there)."""
 
@@ -40,13 +42,13 @@ class ChatModelSpec(CatalogEntry):
     """A chat model: what sizing needs (weights, KV cache per token) and its context."""
 
     kind: Literal["chat"] = "chat"
-    params_b: float = Field(gt=0)
-    layers: int = Field(ge=1)
-    attention_heads: int = Field(ge=1)
-    kv_heads: int = Field(ge=1)
-    head_dim: int = Field(ge=1)
-    context: int = Field(ge=1)
-    weights_gib: float | None = Field(default=None, gt=0)
+    params_b: float = Field(gt=0, le=100_000)
+    layers: int = Field(ge=1, le=1000)
+    attention_heads: int = Field(ge=1, le=1024)
+    kv_heads: int = Field(ge=1, le=1024)
+    head_dim: int = Field(ge=1, le=4096)
+    context: int = Field(ge=1, le=100_000_000)
+    weights_gib: float | None = Field(default=None, gt=0, le=100_000)
     """Size of the published weights when not params x dtype bytes (e.g. MXFP4 checkpoints)."""
     gated: bool = False
     trust_remote_code: bool = False
@@ -56,9 +58,9 @@ class EmbeddingModelSpec(CatalogEntry):
     """An embedding model: its output dimension and input window."""
 
     kind: Literal["embedding"] = "embedding"
-    params_b: float = Field(gt=0)
-    dimension: int = Field(ge=1)
-    max_tokens: int = Field(ge=1)
+    params_b: float = Field(gt=0, le=100_000)
+    dimension: int = Field(ge=1, le=65536)
+    max_tokens: int = Field(ge=1, le=100_000_000)
     gated: bool = False
     trust_remote_code: bool = False
 
@@ -153,7 +155,7 @@ SEED_MODELS: dict[str, ChatModelSpec | EmbeddingModelSpec] = {
 class Catalog(BaseModel):
     """Instance types and models known to this stack: the seed plus the stack's own entries."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     instances: dict[str, InstanceSpec]
     models: dict[str, ModelSpec]

@@ -29,8 +29,8 @@ def _show(value: Any) -> str:
         return "(not set)"
     try:
         text = json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        text = repr(value)
+    except (TypeError, ValueError):  # e.g. an int too long to print
+        text = f"<{type(value).__name__}>"
     return text if len(text) <= 120 else text[:117] + "..."
 
 

@@ -119,7 +119,7 @@ class ImagesConfig(StrictModel):
     litellm: str = DEFAULT_LITELLM_IMAGE
     vllm_kind: VllmKind | None = None
     """Command form of the vLLM image, for repositories this project does not know."""
-    vllm_version: str | None = Field(default=None, pattern=r"^\d+\.\d+(\.\d+)?$")
+    vllm_version: str | None = Field(default=None, pattern=r"^\d{1,4}\.\d{1,4}(\.\d{1,4})?$")
     """The vLLM version inside the image, when its tag does not say it (NGC, digests)."""
 
     @property
