@@ -1,0 +1,16 @@
+"""The metis-llm guardrails: every policy of the pack, importable without starting it."""
+
+from .containers import BACKENDS_PRIVATE, IMAGES_PINNED
+from .instances import ENCRYPTED_VOLUMES, OWNER_TAGGED, REQUIRE_IMDSV2
+from .network import NO_WORLD_INGRESS
+
+POLICIES = (
+    NO_WORLD_INGRESS,
+    REQUIRE_IMDSV2,
+    ENCRYPTED_VOLUMES,
+    IMAGES_PINNED,
+    BACKENDS_PRIVATE,
+    OWNER_TAGGED,
+)
+
+__all__ = ["POLICIES"]

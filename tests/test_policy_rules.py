@@ -1,0 +1,367 @@
+"""Each policy of the pack on its own: resources as the engine hands them to `validate`
+(camelCase inputs, float numbers, read-only proxies that raise on unknown values)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
+from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
+
+from config.images import ImageRef
+from policy.guardrails import POLICIES
+from policy.guardrails.containers import BACKENDS_PRIVATE, CONTAINER, IMAGES_PINNED, REMOTE_IMAGE
+from policy.guardrails.instances import (
+    EBS_VOLUME,
+    ENCRYPTED_VOLUMES,
+    INSTANCE,
+    INSTANCES,
+    OWNER_TAGGED,
+    REQUIRE_IMDSV2,
+)
+from policy.guardrails.network import (
+    INGRESS_RULE,
+    NO_WORLD_INGRESS,
+    SECURITY_GROUP,
+    SECURITY_GROUP_RULE,
+)
+from policy.guardrails.pinning import is_pinned
+
+OPTIONS = PolicyResourceOptions(
+    protect=False,
+    ignore_changes=[],
+    delete_before_replace=None,
+    aliases=[],
+    custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+    additional_secret_outputs=[],
+)
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+WORLD = ["0.0.0.0/0", "::/0"]
+
+
+def violations(
+    policy: ResourceValidationPolicy,
+    resource_type: str,
+    props: dict[str, Any],
+    *,
+    stack: str = "dev",
+    config: dict[str, Any] | None = None,
+) -> list[str]:
+    """What a policy reports for one resource, given as the engine gives it."""
+    name = "res"
+    args = ResourceValidationArgs(
+        resource_type,
+        unknown_checking_proxy(deserialize_properties(props)),
+        f"urn:pulumi:{stack}::metis-llm::{resource_type}::{name}",
+        name,
+        OPTIONS,
+        None,
+        config,
+    )
+    found: list[str] = []
+    policy.validate(args, lambda message, urn=None: found.append(message))
+    return found
+
+
+def only(messages: list[str]) -> str:
+    assert len(messages) == 1, messages
+    return messages[0]
+
+
+# The pack
+
+
+def test_every_policy_is_mandatory_with_a_remediation():
+    for policy in POLICIES:
+        assert policy.enforcement_level == EnforcementLevel.MANDATORY, policy.name
+        assert policy.remediation_steps, policy.name
+
+
+def test_policy_names_are_unique():
+    assert len({policy.name for policy in POLICIES}) == len(POLICIES)
+
+
+def test_a_violation_names_the_resource_and_ends_with_the_fix():
+    message = only(violations(REQUIRE_IMDSV2, INSTANCE, {}))
+    assert message.startswith("res ")
+    assert message.endswith(f"Fix: {REQUIRE_IMDSV2.remediation_steps}")
+
+
+def test_policies_ignore_resources_of_other_types():
+    for policy in POLICIES:
+        assert violations(policy, "aws:s3/bucket:Bucket", {"cidrIpv4": "0.0.0.0/0"}) == []
+
+
+# no-world-ingress
+
+
+def ingress_rule(cidr: str, protocol: str = "tcp", ports: tuple[int, int] = (22, 22)) -> dict:
+    key = "cidrIpv6" if ":" in cidr else "cidrIpv4"
+    return {key: cidr, "ipProtocol": protocol, "fromPort": float(ports[0]), "toPort": ports[1]}
+
+
+@pytest.mark.parametrize("world", WORLD)
+def test_an_ingress_rule_from_the_whole_internet_is_refused(world):
+    message = only(violations(NO_WORLD_INGRESS, INGRESS_RULE, ingress_rule(world)))
+    assert f"lets tcp 22 in from {world}, the whole internet" in message
+
+
+def test_an_ingress_rule_from_a_narrow_cidr_passes():
+    assert violations(NO_WORLD_INGRESS, INGRESS_RULE, ingress_rule("198.51.100.0/24")) == []
+
+
+def test_an_ingress_rule_from_the_stacks_own_group_passes():
+    rule = {"referencedSecurityGroupId": "sg-1", "ipProtocol": "tcp", "fromPort": 8000.0}
+    assert violations(NO_WORLD_INGRESS, INGRESS_RULE, rule) == []
+
+
+def test_a_world_block_with_host_bits_is_still_the_whole_internet():
+    assert violations(NO_WORLD_INGRESS, INGRESS_RULE, ingress_rule("10.1.2.3/0"))
+
+
+@pytest.mark.parametrize("world", WORLD)
+def test_the_router_port_may_be_open_to_the_world_when_the_pack_allows_it(world):
+    rule = ingress_rule(world, ports=(8888, 8888))
+    config = {"allowPublicRouterPort": 8888.0}
+    assert violations(NO_WORLD_INGRESS, INGRESS_RULE, rule, config=config) == []
+
+
+def test_the_router_port_is_refused_when_the_pack_does_not_allow_it():
+    rule = ingress_rule("0.0.0.0/0", ports=(8888, 8888))
+    assert violations(NO_WORLD_INGRESS, INGRESS_RULE, rule)
+
+
+@pytest.mark.parametrize(
+    ("protocol", "ports", "opened"),
+    [
+        ("tcp", (8000, 8001), "tcp 8000-8001"),
+        ("tcp", (8000, 9000), "tcp 8000-9000"),
+        ("udp", (8888, 8888), "udp 8888"),
+        ("-1", (0, 0), "all traffic"),
+    ],
+)
+def test_only_tcp_on_the_allowed_router_port_may_be_open_to_the_world(protocol, ports, opened):
+    rule = ingress_rule("0.0.0.0/0", protocol, ports)
+    message = only(
+        violations(NO_WORLD_INGRESS, INGRESS_RULE, rule, config={"allowPublicRouterPort": 8888})
+    )
+    assert f"lets {opened} in from 0.0.0.0/0" in message
+    assert "only tcp 8888, the router port, may be" in message
+
+
+def test_inline_security_group_ingress_from_the_world_is_refused():
+    group = {
+        "ingress": [
+            {"cidrBlocks": ["198.51.100.0/24"], "protocol": "tcp", "fromPort": 22, "toPort": 22},
+            {"ipv6CidrBlocks": ["::/0"], "protocol": "tcp", "fromPort": 22.0, "toPort": 22.0},
+        ]
+    }
+    assert "from ::/0" in only(violations(NO_WORLD_INGRESS, SECURITY_GROUP, group))
+
+
+def test_inline_security_group_egress_to_the_world_passes():
+    group = {"egress": [{"cidrBlocks": ["0.0.0.0/0"], "protocol": "-1", "fromPort": 0}]}
+    assert violations(NO_WORLD_INGRESS, SECURITY_GROUP, group) == []
+
+
+def test_a_security_group_rule_letting_the_world_in_is_refused():
+    rule = {"type": "ingress", "cidrBlocks": ["0.0.0.0/0"], "protocol": "all", "fromPort": 0}
+    assert "lets all traffic in" in only(violations(NO_WORLD_INGRESS, SECURITY_GROUP_RULE, rule))
+
+
+def test_a_security_group_rule_letting_out_to_the_world_passes():
+    rule = {"type": "egress", "cidrBlocks": ["0.0.0.0/0"], "protocol": "-1", "fromPort": 0}
+    assert violations(NO_WORLD_INGRESS, SECURITY_GROUP_RULE, rule) == []
+
+
+def test_an_egress_rule_resource_to_the_world_passes():
+    rule = {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "-1"}
+    egress = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+    assert violations(NO_WORLD_INGRESS, egress, rule) == []
+
+
+# instances-require-imdsv2
+
+
+@pytest.mark.parametrize("instance_type", sorted(INSTANCES))
+def test_an_instance_allowing_imdsv1_is_refused(instance_type):
+    props = {"metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "optional"}}
+    assert "httpTokens optional" in only(violations(REQUIRE_IMDSV2, instance_type, props))
+
+
+def test_an_instance_without_metadata_options_is_refused():
+    assert "httpTokens unset" in only(violations(REQUIRE_IMDSV2, INSTANCE, {}))
+
+
+def test_an_instance_requiring_imdsv2_passes():
+    props = {"metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1.0}}
+    assert violations(REQUIRE_IMDSV2, INSTANCE, props) == []
+
+
+# volumes-encrypted
+
+
+def encrypted_instance(**changes: Any) -> dict[str, Any]:
+    return {
+        "rootBlockDevice": {"encrypted": True, "volumeSize": 150.0},
+        "ebsBlockDevices": [{"deviceName": "/dev/sdf", "encrypted": True}],
+        **changes,
+    }
+
+
+@pytest.mark.parametrize("instance_type", sorted(INSTANCES))
+def test_an_instance_with_encrypted_volumes_passes(instance_type):
+    assert violations(ENCRYPTED_VOLUMES, instance_type, encrypted_instance()) == []
+
+
+def test_an_unencrypted_root_volume_is_refused():
+    props = encrypted_instance(rootBlockDevice={"encrypted": False, "volumeSize": 150.0})
+    assert "root volume" in only(violations(ENCRYPTED_VOLUMES, INSTANCE, props))
+
+
+def test_an_undeclared_root_volume_is_refused():
+    props = encrypted_instance()
+    del props["rootBlockDevice"]
+    assert "root volume" in only(violations(ENCRYPTED_VOLUMES, INSTANCE, props))
+
+
+def test_an_unencrypted_data_volume_is_refused_by_device_name():
+    props = encrypted_instance(ebsBlockDevices=[{"deviceName": "/dev/sdg", "volumeSize": 10.0}])
+    assert "data volume /dev/sdg" in only(violations(ENCRYPTED_VOLUMES, INSTANCE, props))
+
+
+def test_an_unencrypted_ebs_volume_is_refused():
+    assert violations(ENCRYPTED_VOLUMES, EBS_VOLUME, {"size": 100.0, "encrypted": False})
+
+
+def test_an_encrypted_ebs_volume_passes():
+    assert violations(ENCRYPTED_VOLUMES, EBS_VOLUME, {"size": 100.0, "encrypted": True}) == []
+
+
+# instances-tagged
+
+
+def tagged(**tags: str) -> dict[str, Any]:
+    return {"tags": {"role": "gpu-host", **tags}}
+
+
+def test_an_instance_with_its_project_and_stack_tags_passes():
+    props = tagged(project="metis-llm", stack="prod")
+    assert violations(OWNER_TAGGED, INSTANCE, props, stack="prod") == []
+
+
+@pytest.mark.parametrize("missing", ["project", "stack"])
+def test_an_instance_without_an_owner_tag_is_refused(missing):
+    tags = {"project": "metis-llm", "stack": "dev"}
+    del tags[missing]
+    assert f"has no {missing} tag" in only(violations(OWNER_TAGGED, INSTANCE, tagged(**tags)))
+
+
+def test_an_untagged_instance_is_refused_for_both_tags():
+    assert len(violations(OWNER_TAGGED, INSTANCE, {})) == 2
+
+
+def test_an_instance_tagged_for_another_stack_is_refused():
+    props = tagged(project="metis-llm", stack="dev")
+    message = only(violations(OWNER_TAGGED, INSTANCE, props, stack="prod"))
+    assert "is tagged stack=dev but belongs to stack prod" in message
+
+
+# images-pinned
+
+PINNED = [
+    "vllm/vllm-openai:v0.32.0",
+    "ghcr.io/berriai/litellm:v1.108.7",
+    "ghcr.io/berriai/litellm:main-v1.108.7-stable",
+    f"vllm/vllm-openai@{DIGEST}",
+    f"ghcr.io/berriai/litellm:v1.108.7@{DIGEST}",
+    "localhost:5000/vllm/vllm-openai:v0.32.0",
+]
+ROLLING = [
+    "vllm/vllm-openai",
+    "vllm/vllm-openai:latest",
+    "vllm/vllm-openai:nightly",
+    "ghcr.io/berriai/litellm:main-stable",
+    "localhost:5000/vllm/vllm-openai",
+]
+
+
+@pytest.mark.parametrize("image", PINNED)
+def test_a_remote_image_pinned_to_a_version_or_digest_passes(image):
+    assert violations(IMAGES_PINNED, REMOTE_IMAGE, {"name": image, "keepLocally": True}) == []
+
+
+@pytest.mark.parametrize("image", ROLLING)
+def test_a_remote_image_with_a_rolling_or_missing_tag_is_refused(image):
+    message = only(violations(IMAGES_PINNED, REMOTE_IMAGE, {"name": image}))
+    assert f"has name {image}: a rolling or missing tag" in message
+
+
+def test_a_container_running_a_pulled_image_id_passes():
+    assert violations(IMAGES_PINNED, CONTAINER, {"name": "vllm-chat", "image": DIGEST}) == []
+
+
+def test_a_container_running_a_rolling_tag_is_refused():
+    props = {"name": "vllm-chat", "image": "vllm/vllm-openai:latest"}
+    assert "has image vllm/vllm-openai:latest" in only(violations(IMAGES_PINNED, CONTAINER, props))
+
+
+def test_a_container_image_unknown_during_preview_is_left_to_the_update():
+    with pytest.raises(UnknownValueError):
+        violations(IMAGES_PINNED, CONTAINER, {"name": "vllm", "image": UNKNOWN_STRING_VALUE})
+
+
+@pytest.mark.parametrize("image", PINNED + ROLLING)
+def test_the_pack_pins_images_like_the_stack_config(image):
+    reference = ImageRef.parse(image)
+    assert reference is not None
+    assert is_pinned(image) == reference.pinned
+
+
+# backends-not-published
+
+
+def vllm_container(**changes: Any) -> dict[str, Any]:
+    port = {"internal": 8000.0, "external": 8000.0, "ip": "10.0.1.2"}
+    return {"name": "vllm-chat", "image": DIGEST, "ports": [port], **changes}
+
+
+def test_a_vllm_container_published_on_its_private_address_passes():
+    assert violations(BACKENDS_PRIVATE, CONTAINER, vllm_container()) == []
+
+
+@pytest.mark.parametrize("address", ["0.0.0.0", "::", ""])
+def test_a_vllm_container_published_on_all_interfaces_is_refused(address):
+    props = vllm_container(ports=[{"internal": 8000.0, "external": 8000.0, "ip": address}])
+    message = only(violations(BACKENDS_PRIVATE, CONTAINER, props))
+    assert "publishes port 8000 on all interfaces" in message
+
+
+def test_a_vllm_port_published_without_an_address_is_refused():
+    props = vllm_container(ports=[{"internal": 8001.0, "external": 8001.0}])
+    message = only(violations(BACKENDS_PRIVATE, CONTAINER, props))
+    assert "publishes port 8001 on all interfaces (no ip, i.e. 0.0.0.0)" in message
+
+
+def test_a_vllm_container_on_the_host_network_is_refused():
+    props = vllm_container(networkMode="host", ports=[])
+    assert "host networking" in only(violations(BACKENDS_PRIVATE, CONTAINER, props))
+
+
+def test_the_router_container_may_be_published_on_all_interfaces():
+    props = {"name": "litellm", "image": DIGEST, "ports": [{"internal": 8888.0}]}
+    assert violations(BACKENDS_PRIVATE, CONTAINER, props) == []
+
+
+def test_a_port_address_unknown_during_preview_is_left_to_the_update():
+    props = vllm_container(ports=[{"internal": 8000.0, "ip": UNKNOWN_STRING_VALUE}])
+    with pytest.raises(UnknownValueError):
+        violations(BACKENDS_PRIVATE, CONTAINER, props)
