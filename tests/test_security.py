@@ -1,0 +1,238 @@
+"""Secrets and exposure: the router key, the backend key and the HF token stay secret
+wherever they go and reach only what needs them; only a stack that says `allow_public`
+opens the router to the world."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from offline.artifacts import plan_files
+from offline.harness import (
+    ProgramRun,
+    Registration,
+    is_secret,
+    reveal,
+    run_program,
+    stack_file_config,
+)
+from offline.plan import Plan, render_plan
+from tests.config_cases import problems, valid, with_changes
+from tests.conftest import STACK_FILES, stack_raw_config
+
+HF_TOKEN = "hf_test_value_Zq81vXw3"
+CONTAINER = "docker:index/container:Container"
+ROUTER_CONTAINER = "metis-llm-router-container"
+
+
+def run_with_hf_token(*, as_secret: bool) -> ProgramRun:
+    """prod with an HF token, set with `pulumi config set --secret` or without --secret."""
+    config, secret_keys = stack_file_config(STACK_FILES["prod"])
+    if as_secret:
+        secret_keys = [*secret_keys, "metis-llm:hf_token"]
+    return run_program(
+        {**config, "metis-llm:hf_token": HF_TOKEN}, secret_keys=secret_keys, stack="prod"
+    )
+
+
+@pytest.fixture(scope="module")
+def secret_run() -> ProgramRun:
+    return run_with_hf_token(as_secret=True)
+
+
+def env(container: Registration) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in reveal(container.inputs["envs"]))
+
+
+def containers(run: ProgramRun) -> list[Registration]:
+    return run.of_type(CONTAINER)
+
+
+def vllm_containers(run: ProgramRun) -> list[Registration]:
+    return [c for c in containers(run) if c.name != ROUTER_CONTAINER]
+
+
+@pytest.fixture(scope="module")
+def secrets(secret_run: ProgramRun) -> dict[str, str]:
+    """Every secret value of the run, by name."""
+    router = env(secret_run.named(ROUTER_CONTAINER))
+    return {
+        "router key": router["LITELLM_MASTER_KEY"],
+        "backend key": router["VLLM_BACKEND_KEY"],
+        "hf token": HF_TOKEN,
+    }
+
+
+def plain_texts(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(path, text) of every string of an input that is not wrapped as a secret."""
+    if is_secret(value):
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from plain_texts(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from plain_texts(item, f"{path}[{index}]")
+    elif isinstance(value, str):
+        yield path, value
+
+
+def holders(run: ProgramRun, secret: str) -> set[str]:
+    """The resources with the value anywhere in their inputs, secret or not."""
+    return {r.name for r in run.registrations if secret in json.dumps(reveal(r.inputs))}
+
+
+# Secret wherever they go
+
+
+def test_the_api_key_output_is_the_router_key_and_secret(secret_run, secrets):
+    output = secret_run.outputs["api_key"]
+    assert output.secret
+    assert output.value == secrets["router key"]
+
+
+def test_every_container_environment_is_secret(secret_run):
+    assert containers(secret_run)
+    assert all(is_secret(container.inputs["envs"]) for container in containers(secret_run))
+
+
+def test_no_plain_input_holds_a_secret(secret_run, secrets):
+    leaks = [
+        (registration.name, path, name)
+        for registration in secret_run.registrations
+        for path, text in plain_texts(registration.inputs)
+        for name, secret in secrets.items()
+        if secret in text
+    ]
+    assert leaks == []
+
+
+def test_no_plain_output_holds_a_secret(secret_run, secrets):
+    leaks = [
+        (output_name, name)
+        for output_name, output in secret_run.outputs.items()
+        if not output.secret
+        for name, secret in secrets.items()
+        if secret in json.dumps(output.value)
+    ]
+    assert leaks == []
+
+
+def test_an_hf_token_set_without_secret_is_still_kept_secret():
+    run = run_with_hf_token(as_secret=False)
+    assert all(env(c)["HF_TOKEN"] == HF_TOKEN for c in vllm_containers(run))
+    assert all(is_secret(c.inputs["envs"]) for c in vllm_containers(run))
+    plain = [text for r in run.registrations for _, text in plain_texts(r.inputs)]
+    assert not any(HF_TOKEN in text for text in plain)
+
+
+# Never in what is rendered, even as a secret
+
+
+def texts_of(resource_type: str, key: str) -> Callable[[ProgramRun], list[str]]:
+    """The input `key` of each resource of a type that has it, as text, secrets revealed."""
+    return lambda run: [
+        json.dumps(reveal(r.inputs[key])) for r in run.of_type(resource_type) if key in r.inputs
+    ]
+
+
+RENDERED: dict[str, Callable[[ProgramRun], list[str]]] = {
+    "metis_config": lambda run: [run.outputs["metis_config"].value],
+    "litellm_config": lambda run: [run.outputs["litellm_config"].value],
+    "the router's uploaded config": texts_of(CONTAINER, "uploads"),
+    "a container command line": texts_of(CONTAINER, "command"),
+    "cloud-init": texts_of("aws:ec2/instance:Instance", "userData"),
+}
+
+
+@pytest.mark.parametrize("place", sorted(RENDERED))
+def test_no_secret_is_rendered_into(secret_run, secrets, place):
+    texts = RENDERED[place](secret_run)
+    assert texts, f"nothing found for {place}"
+    assert [name for name, secret in secrets.items() for text in texts if secret in text] == []
+
+
+def test_the_offline_plan_shows_no_secret(secret_run, secrets):
+    settings = valid(stack_raw_config("prod"), has_hf_token=True)
+    plan = Plan("prod", STACK_FILES["prod"], settings, secret_run)
+    shown = [render_plan(plan, Path("plan-out/prod"), []), *plan_files(plan).values()]
+    assert [name for name, secret in secrets.items() for text in shown if secret in text] == []
+
+
+# Each key reaches only what needs it
+
+
+def test_the_router_key_and_the_backend_key_differ(secrets):
+    assert secrets["router key"] != secrets["backend key"]
+
+
+def test_the_backend_key_reaches_the_vllm_and_router_containers_only(secret_run, secrets):
+    assert holders(secret_run, secrets["backend key"]) == {c.name for c in containers(secret_run)}
+
+
+def test_the_backend_key_is_no_output(secret_run, secrets):
+    outputs = json.dumps({name: output.value for name, output in secret_run.outputs.items()})
+    assert secrets["backend key"] not in outputs
+
+
+def test_the_router_key_reaches_the_router_container_only(secret_run, secrets):
+    assert holders(secret_run, secrets["router key"]) == {ROUTER_CONTAINER}
+
+
+def test_the_hf_token_reaches_the_vllm_containers_only(secret_run):
+    vllm = {c.name for c in vllm_containers(secret_run)}
+    assert vllm
+    assert holders(secret_run, HF_TOKEN) == vllm
+    assert all(env(c)["HF_TOKEN"] == HF_TOKEN for c in vllm_containers(secret_run))
+
+
+def test_the_hf_token_is_no_output(secret_run):
+    outputs = json.dumps({name: output.value for name, output in secret_run.outputs.items()})
+    assert HF_TOKEN not in outputs
+
+
+# Only allow_public opens the router to the world
+
+WORLDS = st.sampled_from(["0.0.0.0/0", "::/0", "0::/0", "::0/0", "0:0:0:0:0:0:0:0/0"])
+NARROW = st.sampled_from(["198.51.100.0/24", "203.0.113.7/32", "2001:db8::/32"])
+DEV = stack_raw_config("dev")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    before=st.lists(NARROW, max_size=3),
+    world=WORLDS,
+    after=st.lists(NARROW, max_size=3),
+    allow_public=st.sampled_from([False, None]),
+)
+def test_a_router_open_to_the_world_is_refused_without_allow_public(
+    before, world, after, allow_public
+):
+    router = {"allowed_cidrs": [*before, world, *after]}
+    if allow_public is not None:
+        router["allow_public"] = allow_public
+    keys = {problem.key for problem in problems(with_changes(DEV, router=router))}
+    assert f"metis-llm:router.allowed_cidrs[{len(before)}]" in keys
+
+
+@settings(max_examples=30, deadline=None)
+@given(world=WORLDS, narrow=st.lists(NARROW, max_size=3))
+def test_a_router_open_to_the_world_with_allow_public_loads(world, narrow):
+    router = {"allowed_cidrs": [*narrow, world], "allow_public": True}
+    assert world in valid(with_changes(DEV, router=router)).router.allowed_cidrs
+
+
+@pytest.mark.parametrize("world", ["0.0.0.0/0", "::/0"])
+def test_allow_public_never_opens_ssh_to_the_world(world):
+    raw = with_changes(
+        DEV,
+        router={"allow_public": True},
+        access={"mode": "ssh", "admin_cidrs": [world]},
+    )
+    assert "metis-llm:access.admin_cidrs[0]" in {problem.key for problem in problems(raw)}
