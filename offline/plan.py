@@ -3,6 +3,7 @@ the mocks, and the plan as text (resource tree, outputs, hourly cost)."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,13 +59,15 @@ def cost_line(settings: Settings) -> str:
 
 def public_router_warning(settings: Settings) -> str | None:
     """A banner when the router is open to the whole internet (only `allow_public` allows it)."""
-    world = [cidr for cidr in settings.router.allowed_cidrs if cidr in ("0.0.0.0/0", "::/0")]
+    router = settings.router
+    world = [c for c in router.allowed_cidrs if ipaddress.ip_network(c).prefixlen == 0]
     if not world:
         return None
     return (
-        f"WARNING: THE ROUTER IS OPEN TO THE WHOLE INTERNET: port {settings.router.port} from "
+        f"WARNING: THE ROUTER IS OPEN TO THE WHOLE INTERNET: tcp {router.port} from "
         f"{' and '.join(world)} (metis-llm:router.allow_public: true). Only the router key "
-        "stands between the internet and your models."
+        "protects your models. The policy pack refuses this unless its config sets "
+        f"no-world-ingress.allowPublicRouterPort: {router.port}."
     )
 
 

@@ -225,16 +225,17 @@ def test_plan_never_shows_the_hf_token(tmp_path: Path, capsys: pytest.CaptureFix
     assert all(HF_TOKEN not in p.read_text() for p in (tmp_path / "out").rglob("*.*"))
 
 
+@pytest.mark.parametrize("world", ["0.0.0.0/0", "0::/0"])
 def test_a_public_router_is_announced_loudly(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    world: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    public = {"allowed_cidrs": ["0.0.0.0/0"], "allow_public": True}
+    public = {"allowed_cidrs": [world], "allow_public": True}
     router = {**stack_raw_config("dev")["router"], **public}
     stack_file = _write_stack(tmp_path / "Pulumi.dev.yaml", {"metis-llm:router": router})
 
     assert main(["plan", str(stack_file), "--out", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
-    assert "WARNING: THE ROUTER IS OPEN TO THE WHOLE INTERNET: port 8888 from 0.0.0.0/0" in out
+    assert f"WARNING: THE ROUTER IS OPEN TO THE WHOLE INTERNET: tcp 8888 from {world}" in out
 
 
 def test_a_router_open_to_listed_cidrs_only_gets_no_warning(
