@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from config import rules, settings
+from config import rules
 from config.catalog import Catalog
 from config.defaults import with_defaults
 from config.errors import NOT_SET, ConfigError, Problem, config_key
@@ -183,5 +183,3 @@ def load_settings(raw: Mapping[str, Any], *, has_hf_token: bool = False) -> Sett
         raise ConfigError(problems)
     return loaded
 
-
-__all__ = ["ConfigError", "Problem", "load_settings", "settings"]
