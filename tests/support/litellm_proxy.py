@@ -1,0 +1,277 @@
+"""Run the real LiteLLM proxy (the installed ``litellm`` CLI) as a subprocess for tests.
+
+The config TEXT is written to a fresh temporary directory, which is also the
+process's working directory, and secrets reach the proxy only through its
+environment (``LITELLM_MASTER_KEY``, ``VLLM_BACKEND_KEY``), exactly as the
+rendered config expects them (``os.environ/...``). The environment is built from
+scratch (no inherited ``OPENAI_*``, ``DATABASE_URL``, proxies, ...) and keeps
+the proxy offline and quiet:
+
+- ``LITELLM_LOCAL_MODEL_COST_MAP=True``: use the bundled price map. Otherwise
+  ``import litellm`` fetches it from GitHub (one blocking attempt with a 5 s
+  timeout, then retries in a background thread); with it, the proxy makes no
+  connection except to its backends (checked with strace).
+- ``LITELLM_MODE=PRODUCTION``: never load a ``.env``. (The CLI's ``.env``
+  search starts from the installed ``litellm`` package directory and walks up,
+  not from the working directory, so a project-root ``.env`` could leak in.)
+- ``LITELLM_DONT_SHOW_FEEDBACK_BOX=True``: no banner.
+- ``LITELLM_LOG=WARNING``: no per-request access-log line (warnings, errors and
+  tracebacks still reach the log); pass ``env={"LITELLM_LOG": "INFO"}`` to see them.
+- ``HOME`` is the temporary directory, so nothing is read from or cached in
+  the real home directory.
+
+Example::
+
+    with LitellmProxy(config_text, master_key="sk-master", backend_key="sk-vllm") as proxy:
+        openai.OpenAI(base_url=proxy.base_url, api_key="sk-master").models.list()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+HOST = "127.0.0.1"
+LITELLM = Path(sys.executable).with_name("litellm")
+"""The CLI of the ``litellm[proxy]`` installed next to this interpreter."""
+
+CONFIG_NAME = "config.yaml"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def proxy_env(
+    master_key: str | None = None,
+    backend_key: str | None = None,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The whole environment of a proxy process: minimal, offline, keys by variable."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "PYTHONUNBUFFERED": "1",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "LITELLM_MODE": "PRODUCTION",
+        "LITELLM_DONT_SHOW_FEEDBACK_BOX": "True",
+        "LITELLM_LOG": "WARNING",
+    }
+    if master_key is not None:
+        env["LITELLM_MASTER_KEY"] = master_key
+    if backend_key is not None:
+        env["VLLM_BACKEND_KEY"] = backend_key
+    env.update(extra or {})
+    return env
+
+
+def validate_config(
+    config_text: str,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120.0,
+) -> tuple[bool, str]:
+    """Run ``litellm --config FILE --validate_config``: (exit code 0, combined output).
+
+    ``env`` defaults to :func:`proxy_env` with placeholder keys, since the
+    ``os.environ/...`` references are resolved while loading.
+    """
+    if env is None:
+        env = proxy_env("sk-validate-master", "sk-validate-backend")
+    with tempfile.TemporaryDirectory(prefix="litellm-validate-") as workdir:
+        Path(workdir, CONFIG_NAME).write_text(config_text)
+        done = subprocess.run(
+            [str(LITELLM), "--config", CONFIG_NAME, "--validate_config"],
+            cwd=workdir,
+            env={"HOME": workdir, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    return done.returncode == 0, done.stdout
+
+
+class ProxyStartError(RuntimeError):
+    """The proxy exited or did not become ready; the message ends with its log tail."""
+
+
+class LitellmProxy:
+    """One ``litellm --config ... --port ...`` process, bound to 127.0.0.1.
+
+    Use as a context manager, or call :meth:`start` and (always) :meth:`stop`.
+    The process runs in its own process group, which :meth:`stop` kills whole
+    (workers included).
+    """
+
+    def __init__(
+        self,
+        config_text: str,
+        *,
+        master_key: str | None = "sk-test-master",
+        backend_key: str | None = "sk-test-backend",
+        num_workers: int = 1,
+        port: int | None = None,
+        env: Mapping[str, str] | None = None,
+        ready_timeout: float = 120.0,
+    ) -> None:
+        """Describe the proxy; nothing runs until :meth:`start`.
+
+        Args:
+            config_text: the YAML config, verbatim.
+            master_key: exported as ``LITELLM_MASTER_KEY``.
+            backend_key: exported as ``VLLM_BACKEND_KEY``.
+            num_workers: ``--num_workers``.
+            port: ``--port``; a free one by default.
+            env: extra environment variables (override the defaults).
+            ready_timeout: seconds to wait for ``/health/readiness``.
+        """
+        self.config_text = config_text
+        self.master_key = master_key
+        self.num_workers = num_workers
+        self.port = port if port is not None else free_port()
+        self.env = proxy_env(master_key, backend_key, env)
+        self.ready_timeout = ready_timeout
+        self.startup_seconds: float | None = None
+        """Seconds from spawning the process to the first 200 from ``/health/readiness``."""
+        self._workdir: Path | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log = ""
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT`` (health routes live here)."""
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI base URL, ``http://127.0.0.1:PORT/v1``."""
+        return f"{self.url}/v1"
+
+    @property
+    def pid(self) -> int | None:
+        """The process id of the proxy (its process group id too), while it runs."""
+        return self._process.pid if self._process is not None else None
+
+    def headers(self, key: str | None = None) -> dict[str, str]:
+        """``Authorization`` header with ``key`` (default: the master key)."""
+        return {"Authorization": f"Bearer {key or self.master_key}"}
+
+    def log(self) -> str:
+        """Everything the proxy wrote to stdout and stderr so far."""
+        if self._workdir is not None and (self._workdir / "proxy.log").exists():
+            return (self._workdir / "proxy.log").read_text(errors="replace")
+        return self._log
+
+    def log_tail(self, lines: int = 60) -> str:
+        """The last ``lines`` lines of :meth:`log`."""
+        return "\n".join(self.log().splitlines()[-lines:])
+
+    def start(self) -> Self:
+        """Spawn the proxy and wait until ``/health/readiness`` answers 200.
+
+        Raises:
+            ProxyStartError: the process exited, or was not ready within
+                ``ready_timeout`` (it is stopped first); with the log tail.
+        """
+        if self._process is not None:
+            raise RuntimeError("the proxy is already running")
+        self._workdir = Path(tempfile.mkdtemp(prefix="litellm-proxy-"))
+        (self._workdir / CONFIG_NAME).write_text(self.config_text)
+        command = [str(LITELLM), "--config", CONFIG_NAME, "--host", HOST, "--port", str(self.port)]
+        command += ["--num_workers", str(self.num_workers)]
+        started = time.monotonic()
+        with (self._workdir / "proxy.log").open("wb") as log:
+            self._process = subprocess.Popen(
+                command,
+                cwd=self._workdir,
+                env={"HOME": str(self._workdir), **self.env},
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            self._wait_ready(started)
+        except BaseException:
+            self.stop()
+            raise
+        self.startup_seconds = time.monotonic() - started
+        return self
+
+    def stop(self, grace: float = 10.0) -> None:
+        """Stop the whole process group and remove the temporary directory.
+
+        SIGTERM first; whatever is left after ``grace`` seconds (workers, the
+        multiprocessing resource tracker, which ignores SIGTERM) gets SIGKILL,
+        and this returns once no process of the group remains.
+        """
+        process, self._process = self._process, None
+        if process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(grace)
+            deadline = time.monotonic() + grace
+            while time.monotonic() < deadline:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    break
+                process.poll()
+                time.sleep(0.05)
+        if self._workdir is not None:
+            self._log = self.log()
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    def __enter__(self) -> Self:
+        """Start the proxy (``with LitellmProxy(...) as proxy:``)."""
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop the proxy, whatever happened."""
+        self.stop()
+
+    def _wait_ready(self, started: float) -> None:
+        assert self._process is not None
+        deadline = started + self.ready_timeout
+        with httpx.Client(timeout=2.0) as client:
+            while True:
+                code = self._process.poll()
+                if code is not None:
+                    raise ProxyStartError(
+                        f"litellm exited with {code} before it was ready:\n{self.log_tail()}"
+                    )
+                try:
+                    if client.get(f"{self.url}/health/readiness").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    waited = f"{self.ready_timeout:.0f} s"
+                    raise ProxyStartError(
+                        f"litellm was not ready after {waited}:\n{self.log_tail()}"
+                    )
+                time.sleep(0.2)
