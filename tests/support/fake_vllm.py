@@ -180,6 +180,8 @@ class FakeVllm:
         dimension: int | None = None,
         max_model_len: int = 4096,
         reply: str = "Hello from the fake vLLM server.",
+        host: str = HOST,
+        port: int = 0,
     ) -> None:
         """Describe the server; nothing listens until :meth:`start`.
 
@@ -190,6 +192,8 @@ class FakeVllm:
                 this length; ``None`` makes it a chat server.
             max_model_len: the ``--max-model-len`` (in whitespace words).
             reply: the assistant text of every chat/responses answer.
+            host, port: where to listen; any 127.x.y.z address is loopback, so each
+                "host" of a stack can get its own address and keep its real vLLM port.
         """
         self.served_name = served_name
         self.api_key = api_key
@@ -202,7 +206,8 @@ class FakeVllm:
         """When positive, every authorised ``/v1`` request first sleeps this long."""
         self.requests: list[RecordedRequest] = []
         """Every ``/v1`` request received so far, in order (401s and faults included)."""
-        self._socket: socket.socket | None = self._bind(0)
+        self.host = host
+        self._socket: socket.socket | None = self._bind(host, port)
         self._port: int = self._socket.getsockname()[1]
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -213,13 +218,13 @@ class FakeVllm:
 
     @property
     def port(self) -> int:
-        """The TCP port on 127.0.0.1."""
+        """The TCP port on :attr:`host`."""
         return self._port
 
     @property
     def url(self) -> str:
-        """The OpenAI base URL, ``http://127.0.0.1:PORT/v1`` (what LiteLLM's ``api_base`` takes)."""
-        return f"http://{HOST}:{self._port}/v1"
+        """The OpenAI base URL, ``http://HOST:PORT/v1`` (what LiteLLM's ``api_base`` takes)."""
+        return f"http://{self.host}:{self._port}/v1"
 
     @property
     def running(self) -> bool:
@@ -242,7 +247,7 @@ class FakeVllm:
         """Serve in a background thread; returns once the socket accepts connections."""
         if self.running:
             raise RuntimeError("FakeVllm is already running")
-        sock = self._socket if self._socket is not None else self._bind(self._port)
+        sock = self._socket if self._socket is not None else self._bind(self.host, self._port)
         self._socket = None
         config = uvicorn.Config(
             self._asgi,
@@ -314,12 +319,12 @@ class FakeVllm:
     # ------------------------------------------------------------ server thread
 
     @staticmethod
-    def _bind(port: int) -> socket.socket:
+    def _bind(host: str, port: int) -> socket.socket:
         # proto=IPPROTO_TCP lets asyncio set TCP_NODELAY on accepted connections; with
         # proto 0 it does not, and every keep-alive request waits ~40 ms for a delayed ACK.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((HOST, port))
+        sock.bind((host, port))
         return sock
 
     def _run(self, server: uvicorn.Server, sock: socket.socket) -> None:

@@ -44,6 +44,8 @@ from typing import Self
 
 import httpx
 
+from renderers.litellm import PLAIN_ENV
+
 HOST = "127.0.0.1"
 LITELLM = Path(sys.executable).with_name("litellm")
 """The CLI of the ``litellm[proxy]`` installed next to this interpreter."""
@@ -63,15 +65,14 @@ def proxy_env(
     backend_key: str | None = None,
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The whole environment of a proxy process: minimal, offline, keys by variable."""
+    """The whole environment of a proxy process: the router container's plain environment
+    (as deployed), keys by variable, nothing else from this machine."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
         "PYTHONUNBUFFERED": "1",
-        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-        "LITELLM_MODE": "PRODUCTION",
         "LITELLM_DONT_SHOW_FEEDBACK_BOX": "True",
-        "LITELLM_LOG": "WARNING",
+        **PLAIN_ENV,
     }
     if master_key is not None:
         env["LITELLM_MASTER_KEY"] = master_key
