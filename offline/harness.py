@@ -5,6 +5,7 @@ Used by the tests and by the offline plan: no Pulumi CLI, no credentials, no net
 
 from __future__ import annotations
 
+import asyncio
 import json
 import runpy
 from collections.abc import Callable, Mapping, Sequence
@@ -130,6 +131,17 @@ def resolve(output: Any) -> StackOutput:
     return StackOutput(value=_sync_await(output.future()), secret=_sync_await(output.is_secret()))
 
 
+def _ensure_open_event_loop() -> None:
+    """Pulumi's runtime awaits on the current event loop; a caller that ran `asyncio.run`
+    (or closed its loop) leaves none behind."""
+    try:
+        loop = asyncio.get_event_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None or loop.is_closed():
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+
 def run_under_mocks(
     program: Callable[[], object],
     config: Mapping[str, str] | None = None,
@@ -140,6 +152,7 @@ def run_under_mocks(
 ) -> ProgramRun:
     """Run a program function under the mocks (`preview=False`) with a stack's config in
     engine form (qualified keys, JSON text values); return its registrations and exports."""
+    _ensure_open_event_loop()
     monitor = RecordingMonitor(CloudMocks(region=region))
     # A fresh root stack per run: exports of an earlier run must not leak into this one.
     pulumi.runtime.settings.reset_options(project=NAMESPACE, stack=stack)

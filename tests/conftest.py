@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,17 @@ def stack_raw_config(stack: str) -> dict[str, Any]:
         for key, value in document["config"].items()
         if key.startswith("metis-llm:")
     }
+
+
+@pytest.fixture(autouse=True)
+def event_loop_per_test() -> Iterator[None]:
+    """A fresh event loop for each test: Pulumi's runtime awaits on the current loop, and a
+    test that ran `asyncio.run` leaves none behind."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    loop.close()
+    asyncio.set_event_loop(None)
 
 
 @pytest.fixture

@@ -123,10 +123,18 @@ def test_embeddings_have_the_stacks_dimension(backend: RunningBackend):
 
 
 def test_a_request_without_the_router_key_is_refused(backend: RunningBackend):
-    before = sum(len(fake.requests) for fake in backend.replicas.values())
-    answer = httpx.get(f"{backend.proxy.base_url}/models", timeout=30)
+    replicas = backend.replicas_of("chat")
+    before = sum(fake.served("/v1/chat/completions") for fake in replicas)
+    answer = httpx.post(
+        f"{backend.proxy.base_url}/chat/completions",
+        json={
+            "model": backend.settings.chat.served_name,
+            "messages": [{"role": "user", "content": "hi"}],
+        },
+        timeout=30,
+    )
     assert answer.status_code == 401
-    assert sum(len(fake.requests) for fake in backend.replicas.values()) == before
+    assert sum(fake.served("/v1/chat/completions") for fake in replicas) == before
 
 
 def test_a_request_with_the_backend_key_is_refused(backend: RunningBackend):
@@ -182,15 +190,22 @@ def test_metis_14_layout_works_with_the_openai_sdk(backend: RunningBackend, meti
 
 
 def test_a_prompt_past_max_model_len_gets_vllms_error_without_retries(backend: RunningBackend):
-    replicas = backend.replicas_of("chat")
-    before = sum(len(fake.requests) for fake in replicas)
+    def attempts() -> int:
+        # Only completions: a router worker also asks a replica's /v1/models on first use.
+        return sum(
+            request.path == "/v1/chat/completions"
+            for fake in backend.replicas_of("chat")
+            for request in list(fake.requests)
+        )
+
+    before = attempts()
     too_long = "word " * (backend.settings.chat.max_model_len + 1)
     with pytest.raises(openai.BadRequestError, match="maximum context length"):
         backend.client(max_retries=0).chat.completions.create(
             model=backend.settings.chat.served_name,
             messages=[{"role": "user", "content": too_long}],
         )
-    assert sum(len(fake.requests) for fake in replicas) == before + 1
+    assert attempts() == before + 1
 
 
 def test_200_concurrent_mixed_requests_all_succeed(backend: RunningBackend):
