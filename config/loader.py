@@ -182,4 +182,3 @@ def load_settings(raw: Mapping[str, Any], *, has_hf_token: bool = False) -> Sett
     if problems:
         raise ConfigError(problems)
     return loaded
-
