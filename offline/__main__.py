@@ -46,8 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _plan(stack_file: Path, out: Path | None) -> int:
     plan = make_plan(stack_file)
     out_dir = out or Path("plan-out") / plan.stack
-    written = write_files(plan_files(plan), out_dir)
-    print(render_plan(plan, out_dir, written), end="")
+    files = plan_files(plan)
+    write_files(files, out_dir)
+    print(render_plan(plan, out_dir, files), end="")
     return 0
 
 

@@ -4,9 +4,11 @@ the mocks, and the plan as text (resource tree, outputs, hourly cost)."""
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from config.settings import Settings
 from offline.harness import ProgramRun, run_stack_file, stack_name
@@ -45,6 +47,12 @@ def output_lines(run: ProgramRun) -> list[str]:
     ]
 
 
+def settings_text(settings: Settings) -> str:
+    """The validated settings with every default filled in (the catalog left out)."""
+    values = settings.model_dump(mode="json", exclude={"catalog"})
+    return yaml.safe_dump(values, sort_keys=False).rstrip()
+
+
 def cost_line(settings: Settings) -> str:
     cost = hourly_cost(settings)
     hosts = ", ".join(
@@ -71,17 +79,24 @@ def public_router_warning(settings: Settings) -> str | None:
     )
 
 
-def render_plan(plan: Plan, out_dir: Path, written: Sequence[Path]) -> str:
+def file_sections(out_dir: Path, files: Mapping[str, str]) -> list[str]:
+    """Each rendered file, under a header naming where it was written."""
+    return [f"--- {out_dir / name} ---\n{content.rstrip()}" for name, content in files.items()]
+
+
+def render_plan(plan: Plan, out_dir: Path, files: Mapping[str, str]) -> str:
     registrations = plan.run.registrations
     components = sum(not registration.custom for registration in registrations)
     warning = public_router_warning(plan.settings)
     sections = [
         f"Offline plan: stack {plan.stack} ({display_path(plan.stack_file)})\n{MOCKED}",
         *([warning] if warning else []),
+        "Settings (validated, defaults filled in)\n" + settings_text(plan.settings),
         f"Resources ({len(registrations)}, of which {components} components)\n"
         + render_tree(plan.run),
         "Outputs\n" + "\n".join(f"  {line}" for line in output_lines(plan.run)),
         cost_line(plan.settings),
-        f"Files in {out_dir}:\n" + "\n".join(f"  {path.relative_to(out_dir)}" for path in written),
+        f"Rendered files, written to {out_dir}:",
+        *file_sections(out_dir, files),
     ]
     return "\n\n".join(sections) + "\n"

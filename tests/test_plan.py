@@ -111,7 +111,7 @@ def test_tree_leaves_out_tags(run: ProgramRun) -> None:
 
 
 def test_plan_text_never_contains_a_generated_key(run: ProgramRun, stack_name: str) -> None:
-    text = render_plan(_plan(stack_name, run), Path("out"), [])
+    text = render_plan(_plan(stack_name, run), Path("out"), plan_files(_plan(stack_name, run)))
 
     for key in _secret_values(run):
         assert key not in text
@@ -184,6 +184,27 @@ def test_plan_command_writes_the_files_and_prints_the_plan(
             for host in ("chat-1", "chat-2", "embed-1", "router")
         ),
     }
+
+
+def test_plan_prints_the_validated_settings_with_defaults(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["plan", "dev", "--out", str(tmp_path)]) == 0
+
+    out = capsys.readouterr().out
+    settings = out.split("Settings (validated, defaults filled in)\n")[1].split("\n\n")[0]
+    assert yaml.safe_load(settings)["metis"]["doc_chunk_size"] == 448
+
+
+def test_plan_command_prints_every_rendered_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["plan", "dev", "--out", str(tmp_path)]) == 0
+
+    out = capsys.readouterr().out
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert f"--- {path} ---\n{path.read_text().rstrip()}" in out
 
 
 def test_plan_command_writes_to_plan_out_stack_by_default(

@@ -161,7 +161,7 @@ def test_no_secret_is_rendered_into(secret_run, secrets, place):
 def test_the_offline_plan_shows_no_secret(secret_run, secrets):
     settings = valid(stack_raw_config("prod"), has_hf_token=True)
     plan = Plan("prod", STACK_FILES["prod"], settings, secret_run)
-    shown = [render_plan(plan, Path("plan-out/prod"), []), *plan_files(plan).values()]
+    shown = [render_plan(plan, Path("plan-out/prod"), plan_files(plan)), *plan_files(plan).values()]
     assert [name for name, secret in secrets.items() for text in shown if secret in text] == []
 
 
