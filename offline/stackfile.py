@@ -37,9 +37,11 @@ def display_path(path: Path) -> Path:
     return resolved.relative_to(Path.cwd()) if resolved.is_relative_to(Path.cwd()) else path
 
 
-def _namespace_config(text: str, source: str) -> dict[str, Any]:
+def namespace_values(stack_file: Path) -> dict[str, Any]:
+    """A stack file's `metis-llm:*` values, namespace stripped: what `load_settings` takes."""
+    source = str(stack_file)
     try:
-        document = yaml.safe_load(text) or {}
+        document = yaml.safe_load(stack_file.read_text()) or {}
     except yaml.YAMLError as error:
         raise PlanError(f"{source} is not valid YAML: {error}") from None
     config = (document.get("config") or {}) if isinstance(document, dict) else None
@@ -54,7 +56,7 @@ def _namespace_config(text: str, source: str) -> dict[str, Any]:
 def load_stack_settings(stack_file: Path) -> Settings:
     """The stack's validated settings, or the ConfigError the program itself would stop on
     (the program receives the same values, as JSON text, through the engine)."""
-    raw = _namespace_config(stack_file.read_text(), str(stack_file))
+    raw = namespace_values(stack_file)
     return load_settings(raw, has_hf_token="hf_token" in raw)
 
 

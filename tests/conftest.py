@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from offline.harness import ProgramRun, run_stack_file
+from offline.stackfile import namespace_values
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_FILES = {"dev": ROOT / "Pulumi.dev.yaml", "prod": ROOT / "Pulumi.prod.yaml"}
@@ -22,12 +22,7 @@ EXAMPLE_KEY = (
 
 def stack_raw_config(stack: str) -> dict[str, Any]:
     """A stack file's `metis-llm:*` values, namespace stripped: what `load_settings` takes."""
-    document = yaml.safe_load(STACK_FILES[stack].read_text())
-    return {
-        key.removeprefix("metis-llm:"): value
-        for key, value in document["config"].items()
-        if key.startswith("metis-llm:")
-    }
+    return namespace_values(STACK_FILES[stack])
 
 
 @pytest.fixture(autouse=True)
