@@ -11,11 +11,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from config.numbers import NumbersFromText
+
 PRICES_AS_OF = "2026-11"
 """Month the seed prices were read (approximate us-east-1 Linux on-demand list prices)."""
 
 
-class CatalogEntry(BaseModel):
+class CatalogEntry(NumbersFromText):
     """Bounded numbers: a typo like 1e300 is reported, not carried into the sizing maths."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from config.catalog import Catalog, ChatModelSpec, EmbeddingModelSpec, InstanceSpec
 from config.images import (
@@ -24,6 +24,7 @@ from config.images import (
     VllmKind,
     parse_version,
 )
+from config.numbers import NumbersFromText
 
 HostName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,23}$")]
 """A host's name in the stack: it becomes part of resource names, so DNS-label style."""
@@ -33,7 +34,7 @@ EMBEDDING_PORT = 8001
 """Ports of the vLLM servers on their host (published on the host's private IP only)."""
 
 
-class StrictModel(BaseModel):
+class StrictModel(NumbersFromText):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 

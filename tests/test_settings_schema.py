@@ -16,10 +16,6 @@ def test_a_wrong_type_names_the_key_the_value_and_the_fix(minimal_raw):
     assert str(problem).startswith('metis-llm:chat.max_model_len = "big": ')
 
 
-def test_a_number_given_as_text_is_not_coerced(minimal_raw):
-    problem_at(with_changes(minimal_raw, router={"port": "8888"}), "metis-llm:router.port")
-
-
 def test_yes_is_not_a_boolean(minimal_raw):
     raw = with_changes(minimal_raw, hosts={"gpu-1": {"spot": "yes"}})
     assert problem_at(raw, "metis-llm:hosts.gpu-1.spot").fix == "use true or false"
