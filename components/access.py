@@ -38,7 +38,8 @@ class HostAccess(pulumi.ComponentResource):
 
     key_name: pulumi.Output[str]
     instance_profile: pulumi.Output[str] | None
-    """Name of the instance profile, None in ssh mode."""
+    """Name of the instance profile, None in ssh mode; known once its role carries the
+    SSM policy, so an instance using it waits for the policy too."""
 
     def __init__(self, name: str, args: HostAccessArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("metis-llm:access:HostAccess", name, None, opts)
@@ -55,13 +56,17 @@ class HostAccess(pulumi.ComponentResource):
             role = aws.iam.Role(
                 f"{name}-ssm-role", assume_role_policy=EC2_ASSUME_ROLE, tags=tags, opts=child
             )
-            aws.iam.RolePolicyAttachment(
+            attachment = aws.iam.RolePolicyAttachment(
                 f"{name}-ssm-core", role=role.name, policy_arn=SSM_CORE_POLICY, opts=child
             )
             profile = aws.iam.InstanceProfile(
                 f"{name}-ssm-profile", role=role.name, tags=tags, opts=child
             )
-            self.instance_profile = profile.name
+            # An instance launched before the policy is attached starts an SSM agent that is
+            # refused and waits 25-30 minutes: the name resolves only once it is attached.
+            self.instance_profile = pulumi.Output.all(profile.name, attachment.id).apply(
+                lambda values: values[0]
+            )
 
         self.register_outputs(
             {"key_name": self.key_name, "instance_profile": self.instance_profile}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_command as command
 
 from components.access import HostAccess, HostAccessArgs
 from components.host import Host, HostArgs
@@ -14,7 +15,8 @@ from components.vllm_server import VllmServer, VllmServerArgs
 from config.settings import Settings
 from renderers.cost import hourly_cost
 from renderers.metis import render_metis_config
-from renderers.vllm import vllm_server
+from renderers.remote_access import prune_images_script
+from renderers.vllm import START_ORDER, ServiceKey, started_before, vllm_server
 
 
 class LlmBackend(pulumi.ComponentResource):
@@ -58,7 +60,8 @@ class LlmBackend(pulumi.ComponentResource):
                     instance=settings.catalog.instances[config.instance_type],
                     access=settings.access,
                     stack=stack,
-                    subnet_id=network.subnet_id,
+                    subnet_id=config.subnet_id or network.subnet_id,
+                    placement_pinned=bool(config.subnet_id or settings.network.subnet_id),
                     security_group_id=network.security_group_id,
                     key_name=access.key_name,
                     instance_profile=access.instance_profile,
@@ -70,20 +73,24 @@ class LlmBackend(pulumi.ComponentResource):
             for host, config in settings.hosts.items()
         }
 
-        backends = [
-            VllmServer(
-                f"{name}-{service}-{host}",
-                VllmServerArgs(
-                    spec=vllm_server(settings, service),
-                    host=hosts[host],
-                    backend_key=keys.backend_key,
-                    hf_token=hf_token,
-                ),
-                child,
-            )
-            for service in ("chat", "embedding")
-            for host in settings.services[service].hosts
-        ]
+        servers: dict[tuple[ServiceKey, str], VllmServer] = {}
+        for service in START_ORDER:
+            for host in settings.services[service].hosts:
+                servers[service, host] = VllmServer(
+                    f"{name}-{service}-{host}",
+                    VllmServerArgs(
+                        spec=vllm_server(settings, service),
+                        host=hosts[host],
+                        backend_key=keys.backend_key,
+                        hf_token=hf_token,
+                        start_after=[
+                            servers[other, host].container
+                            for other in started_before(settings, service, host)
+                        ],
+                    ),
+                    child,
+                )
+        backends = list(servers.values())
 
         router = Router(
             f"{name}-router",
@@ -97,6 +104,19 @@ class LlmBackend(pulumi.ComponentResource):
             ),
             child,
         )
+
+        # After every update, the images no container uses go: each vLLM image is 25-35 GB.
+        for host, machine in hosts.items():
+            on_host = [server.container for (_, at), server in servers.items() if at == host]
+            if host == settings.router.host:
+                on_host.append(router.container)
+            command.local.Command(
+                f"{name}-{host}-prune-images",
+                create=machine.ssh_argv.apply(prune_images_script),
+                interpreter=["/bin/bash", "-c"],
+                triggers=[container.id for container in on_host],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=on_host),
+            )
 
         self.router_url = router.url
         self.api_key = keys.router_key

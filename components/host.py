@@ -13,7 +13,13 @@ from components.tags import stack_tags
 from config.catalog import InstanceSpec
 from config.settings import AccessConfig, HostConfig
 from renderers.cloud_init import HostRole, render_cloud_init
-from renderers.remote_access import docker_host, readiness_script, ssh_destination, ssh_options
+from renderers.remote_access import (
+    docker_host,
+    readiness_script,
+    ssh_argv,
+    ssh_destination,
+    ssh_options,
+)
 
 AMI_PARAMETERS: dict[HostRole, str] = {
     "gpu": "/aws/service/deeplearning/ami/x86_64/"
@@ -37,6 +43,9 @@ class HostArgs:
     access: AccessConfig
     stack: str
     subnet_id: pulumi.Input[str]
+    placement_pinned: bool
+    """The subnet was named in the config: a change of it moves the host (a replacement).
+    Otherwise it was chosen from AWS's offerings, and a later choice never moves the host."""
     security_group_id: pulumi.Input[str]
     key_name: pulumi.Input[str]
     instance_profile: pulumi.Input[str] | None
@@ -60,6 +69,8 @@ class Host(pulumi.ComponentResource):
     public_ip: pulumi.Output[str]
     readiness: pulumi.Output[str]
     """What the readiness check printed: Docker's version and the GPUs."""
+    ssh_argv: pulumi.Output[list[str]]
+    """`ssh <options> <destination>`, as the readiness check and the Docker provider use it."""
     docker_provider: docker.Provider
 
     def __init__(self, name: str, args: HostArgs, opts: pulumi.ResourceOptions | None = None):
@@ -99,8 +110,7 @@ class Host(pulumi.ComponentResource):
             user_data=render_cloud_init(args.role),
             user_data_replace_on_change=True,
             tags=tags,
-            # A newer AMI must not silently replace a GPU host: `pulumi up --replace` does.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami"]),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=_kept_on_change(args)),
         )
         self.instance_id = instance.id
         self.instance_type = args.config.instance_type
@@ -113,14 +123,12 @@ class Host(pulumi.ComponentResource):
         else:
             self.public_ip = instance.public_ip
 
-        destination = pulumi.Output.all(instance.id, self.public_ip).apply(
-            lambda ids: ssh_destination(args.access, ids[0], ids[1])
+        self.ssh_argv = pulumi.Output.all(args.region, instance.id, self.public_ip).apply(
+            lambda values: ssh_argv(args.access, *values)
         )
         ready = command.local.Command(
             f"{name}-ready",
-            create=pulumi.Output.all(args.region, destination).apply(
-                lambda values: readiness_script(args.access, values[0], values[1], args.role)
-            ),
+            create=self.ssh_argv.apply(lambda argv: readiness_script(argv, args.role)),
             interpreter=["/bin/bash", "-c"],
             triggers=[instance.id],
             opts=child,
@@ -128,11 +136,14 @@ class Host(pulumi.ComponentResource):
         self.readiness = ready.stdout
 
         # A provider ignores depends_on: its host must itself wait for the readiness check.
+        destination = pulumi.Output.all(instance.id, self.public_ip).apply(
+            lambda ids: ssh_destination(args.access, ids[0], ids[1])
+        )
         self.docker_provider = docker.Provider(
             f"{name}-docker",
             host=pulumi.Output.all(ready.stdout, destination).apply(lambda v: docker_host(v[1])),
-            ssh_opts=pulumi.Output.from_input(args.region).apply(
-                lambda region: ssh_options(args.access, region)
+            ssh_opts=pulumi.Output.all(args.region, instance.id).apply(
+                lambda values: ssh_options(args.access, *values)
             ),
             opts=child,
         )
@@ -143,8 +154,16 @@ class Host(pulumi.ComponentResource):
                 "private_ip": self.private_ip,
                 "public_ip": self.public_ip,
                 "readiness": self.readiness,
+                "ssh_argv": self.ssh_argv,
             }
         )
+
+
+def _kept_on_change(args: HostArgs) -> list[str]:
+    """Inputs whose later changes leave the instance as it is. A newer AMI must not
+    silently replace a host (`pulumi up --replace` does); nor must a subnet chosen anew from
+    AWS's offerings move it: that would replace every host and lose its model cache."""
+    return ["ami"] if args.placement_pinned else ["ami", "subnet_id"]
 
 
 def _spot() -> aws.ec2.InstanceInstanceMarketOptionsArgs:

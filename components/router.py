@@ -8,7 +8,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from components.containers import healthcheck, pinned_image, secret_envs
+from components.containers import (
+    container_options,
+    healthcheck,
+    instance_label,
+    pinned_image,
+    secret_envs,
+)
 from components.host import Host
 from config.settings import Settings
 from renderers.litellm import (
@@ -45,6 +51,7 @@ class Router(pulumi.ComponentResource):
     """`http://<public address>:<port>/v1`: what Metis's base_url is."""
     config_text: pulumi.Output[str]
     """The rendered router config (no secret values in it)."""
+    container: docker.Container
 
     def __init__(self, name: str, args: RouterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("metis-llm:router:Router", name, None, opts)
@@ -55,8 +62,8 @@ class Router(pulumi.ComponentResource):
         self.config_text = pulumi.Output.all(**args.private_ips).apply(
             lambda ips: render_litellm_config(settings, ips)
         )
-        image = pinned_image(f"{name}-image", settings.images.litellm, on_host)
-        docker.Container(
+        image = pinned_image(f"{name}-image", settings.images.litellm, host.instance_id, on_host)
+        self.container = docker.Container(
             f"{name}-container",
             name="litellm",
             image=image.image_id,
@@ -67,13 +74,12 @@ class Router(pulumi.ComponentResource):
             ports=[docker.ContainerPortArgs(internal=port, external=port)],
             uploads=[docker.ContainerUploadArgs(file=CONFIG_PATH, content=self.config_text)],
             healthcheck=healthcheck(HttpProbe(port=port, path=HEALTH_PATH)),
+            labels=[instance_label(host.instance_id)],
             restart="unless-stopped",
             must_run=True,
             wait=True,
             wait_timeout=READY_TIMEOUT_SECONDS,
-            opts=pulumi.ResourceOptions.merge(
-                on_host, pulumi.ResourceOptions(depends_on=list(args.backends))
-            ),
+            opts=container_options(on_host, READY_TIMEOUT_SECONDS, after=args.backends),
         )
         self.url = pulumi.Output.format("http://{0}:{1}/v1", host.public_ip, port)
         self.register_outputs({"url": self.url, "config_text": self.config_text})

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_docker as docker
 
-from components.containers import healthcheck, pinned_image, secret_envs
+from components.containers import (
+    container_options,
+    healthcheck,
+    instance_label,
+    pinned_image,
+    secret_envs,
+)
 from components.host import Host
 from renderers.probes import HttpProbe
 from renderers.vllm import (
@@ -22,8 +29,11 @@ from renderers.vllm import (
 SHM_SIZE_MB = 8192
 """Shared memory for PyTorch workers and NCCL (tensor parallelism), instead of host IPC."""
 READY_TIMEOUT_SECONDS = 3600
-"""`pulumi up` waits this long for a healthy server: download, load, CUDA graphs."""
-STARTUP_GRACE = "20m"
+"""`pulumi up` waits this long for a healthy server: model download (a 32B model is ~65 GB),
+loading onto the GPUs, compilation and CUDA graphs (docs/reference/deploy-timeline.md)."""
+STARTUP_GRACE_SECONDS = 20 * 60
+"""Health check failures do not count for this long; a slower start is unhealthy for a
+while, then healthy (Docker keeps probing), and the health wait still covers it."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,9 @@ class VllmServerArgs:
     host: Host
     backend_key: pulumi.Input[str]
     hf_token: pulumi.Input[str] | None = None
+    start_after: Sequence[pulumi.Resource] = ()
+    """Containers on the same GPUs: vLLM sizes its KV cache from the GPU's free memory while
+    it profiles, so it starts only once they are healthy."""
 
 
 class VllmServer(pulumi.ComponentResource):
@@ -42,6 +55,8 @@ class VllmServer(pulumi.ComponentResource):
     url: pulumi.Output[str]
     """`http://<private ip>:<port>/v1`, reachable from the stack's hosts only."""
     container_name: pulumi.Output[str]
+    container: docker.Container
+    """For ordering: another server on the same GPUs starts after this one is healthy."""
 
     def __init__(self, name: str, args: VllmServerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("metis-llm:vllm:VllmServer", name, None, opts)
@@ -52,8 +67,8 @@ class VllmServer(pulumi.ComponentResource):
         if args.hf_token is not None:
             secrets[HF_TOKEN_ENV] = args.hf_token
 
-        image = pinned_image(f"{name}-image", spec.image, on_host)
-        container = docker.Container(
+        image = pinned_image(f"{name}-image", spec.image, host.instance_id, on_host)
+        self.container = docker.Container(
             f"{name}-container",
             name=spec.container_name,
             image=image.image_id,
@@ -70,20 +85,25 @@ class VllmServer(pulumi.ComponentResource):
                 )
             ],
             healthcheck=healthcheck(
-                HttpProbe(port=spec.port, path=HEALTH_PATH, start_period=STARTUP_GRACE)
+                HttpProbe(
+                    port=spec.port, path=HEALTH_PATH, start_period_seconds=STARTUP_GRACE_SECONDS
+                )
             ),
             # `envs` is one secret as a whole (it carries keys): labels keep the placement
             # reviewable in `pulumi preview`.
             labels=[
-                docker.ContainerLabelArgs(label=f"metis-llm.{name}", value=value)
-                for name, value in spec.labels.items()
+                *(
+                    docker.ContainerLabelArgs(label=f"metis-llm.{key}", value=value)
+                    for key, value in spec.labels.items()
+                ),
+                instance_label(host.instance_id),
             ],
             restart="unless-stopped",
             must_run=True,
             wait=True,
             wait_timeout=READY_TIMEOUT_SECONDS,
-            opts=on_host,
+            opts=container_options(on_host, READY_TIMEOUT_SECONDS, after=args.start_after),
         )
-        self.container_name = container.name
+        self.container_name = self.container.name
         self.url = pulumi.Output.format("http://{0}:{1}/v1", host.private_ip, spec.port)
         self.register_outputs({"url": self.url, "container_name": self.container_name})

@@ -29,6 +29,9 @@ class InstanceSpec(CatalogEntry):
     gpu_count: int = Field(ge=0, le=16)
     gpu_model: str | None = None
     gib_per_gpu: float = Field(default=0, ge=0, le=1024)
+    """Memory per GPU as the driver reports it (nvidia-smi's total), not the marketed
+    size: an L4 sold as 24 GB shows 23034 MiB. vLLM's `gpu_memory_utilization` is a share
+    of that total."""
     vcpu: int = Field(ge=1, le=1024)
     ram_gib: float = Field(gt=0, le=65536)
     usd_per_hour: float = Field(ge=0, le=10_000)
@@ -85,28 +88,45 @@ def _gpu(
     )  # fmt: skip
 
 
+USABLE_MIB_PER_GPU = {
+    "T4": 15360,
+    "A10G": 23028,
+    "L4": 23034,
+    "L40S": 46068,
+    "A100-40GB": 40960,
+    "A100-80GB": 81920,
+    "H100": 81559,
+}
+"""Total memory per GPU as nvidia-smi reports it; sources in
+docs/reference/gpu-memory.md."""
+
+
+def _usable_gib(gpu: str) -> float:
+    return USABLE_MIB_PER_GPU[gpu] / 1024
+
+
 def _cpu(vcpu: int, ram: float, usd: float) -> InstanceSpec:
     return InstanceSpec(gpu_count=0, vcpu=vcpu, ram_gib=ram, usd_per_hour=usd)
 
 
 SEED_INSTANCES: dict[str, InstanceSpec] = {
-    "g4dn.xlarge": _gpu(1, "T4", 16, 4, 16, 0.53, bf16=False),
-    "g4dn.12xlarge": _gpu(4, "T4", 16, 48, 192, 3.91, bf16=False),
-    "g5.xlarge": _gpu(1, "A10G", 24, 4, 16, 1.01),
-    "g5.2xlarge": _gpu(1, "A10G", 24, 8, 32, 1.21),
-    "g5.12xlarge": _gpu(4, "A10G", 24, 48, 192, 5.67),
-    "g5.48xlarge": _gpu(8, "A10G", 24, 192, 768, 16.29),
-    "g6.xlarge": _gpu(1, "L4", 24, 4, 16, 0.80),
-    "g6.2xlarge": _gpu(1, "L4", 24, 8, 32, 0.98),
-    "g6.12xlarge": _gpu(4, "L4", 24, 48, 192, 4.60),
-    "g6.48xlarge": _gpu(8, "L4", 24, 192, 768, 13.35),
-    "g6e.xlarge": _gpu(1, "L40S", 48, 4, 32, 1.86),
-    "g6e.2xlarge": _gpu(1, "L40S", 48, 8, 64, 2.24),
-    "g6e.12xlarge": _gpu(4, "L40S", 48, 48, 384, 10.49),
-    "g6e.48xlarge": _gpu(8, "L40S", 48, 192, 1536, 30.13),
-    "p4d.24xlarge": _gpu(8, "A100", 40, 96, 1152, 22.0),
-    "p4de.24xlarge": _gpu(8, "A100", 80, 96, 1152, 27.0),
-    "p5.48xlarge": _gpu(8, "H100", 80, 192, 2048, 55.0),
+    "g4dn.xlarge": _gpu(1, "T4", _usable_gib("T4"), 4, 16, 0.53, bf16=False),
+    "g4dn.12xlarge": _gpu(4, "T4", _usable_gib("T4"), 48, 192, 3.91, bf16=False),
+    "g5.xlarge": _gpu(1, "A10G", _usable_gib("A10G"), 4, 16, 1.01),
+    "g5.2xlarge": _gpu(1, "A10G", _usable_gib("A10G"), 8, 32, 1.21),
+    "g5.12xlarge": _gpu(4, "A10G", _usable_gib("A10G"), 48, 192, 5.67),
+    "g5.48xlarge": _gpu(8, "A10G", _usable_gib("A10G"), 192, 768, 16.29),
+    "g6.xlarge": _gpu(1, "L4", _usable_gib("L4"), 4, 16, 0.80),
+    "g6.2xlarge": _gpu(1, "L4", _usable_gib("L4"), 8, 32, 0.98),
+    "g6.12xlarge": _gpu(4, "L4", _usable_gib("L4"), 48, 192, 4.60),
+    "g6.48xlarge": _gpu(8, "L4", _usable_gib("L4"), 192, 768, 13.35),
+    "g6e.xlarge": _gpu(1, "L40S", _usable_gib("L40S"), 4, 32, 1.86),
+    "g6e.2xlarge": _gpu(1, "L40S", _usable_gib("L40S"), 8, 64, 2.24),
+    "g6e.12xlarge": _gpu(4, "L40S", _usable_gib("L40S"), 48, 384, 10.49),
+    "g6e.48xlarge": _gpu(8, "L40S", _usable_gib("L40S"), 192, 1536, 30.13),
+    "p4d.24xlarge": _gpu(8, "A100", _usable_gib("A100-40GB"), 96, 1152, 22.0),
+    "p4de.24xlarge": _gpu(8, "A100", _usable_gib("A100-80GB"), 96, 1152, 27.0),
+    "p5.48xlarge": _gpu(8, "H100", _usable_gib("H100"), 192, 2048, 55.0),
     "t3.small": _cpu(2, 2, 0.02),
     "t3.medium": _cpu(2, 4, 0.04),
     "c7i.large": _cpu(2, 4, 0.09),

@@ -50,9 +50,9 @@ class Problem:
 class ConfigError(Exception):
     """Every problem found in a stack's config, as one message."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], headline: str = "invalid stack config") -> None:
         self.problems = problems
         count = len(problems)
-        lines = [f"invalid stack config ({count} problem{'s' if count != 1 else ''}):"]
+        lines = [f"{headline} ({count} problem{'s' if count != 1 else ''}):"]
         lines += [f"  - {problem}" for problem in problems]
         super().__init__("\n".join(lines))

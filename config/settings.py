@@ -45,6 +45,9 @@ class HostConfig(StrictModel):
     disk_gib: int = Field(default=200, ge=30, le=16384)
     """Encrypted gp3 root volume: OS, images and model weights."""
     spot: bool = False
+    subnet_id: str | None = Field(default=None, pattern=r"^subnet-[0-9a-f]{8,17}$")
+    """Pins the host to a subnet of the stack's VPC; changing it moves (replaces) the host.
+    Left out, the host stays wherever it was first placed."""
 
 
 class ServiceConfig(StrictModel):

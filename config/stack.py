@@ -9,9 +9,12 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import config as runtime_config
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.mocks import MockMonitor
 
 from config.errors import NAMESPACE, ConfigError
 from config.loader import load_settings
+from config.placeholders import PlaceholderError, placeholder_problems
 from config.settings import Settings
 
 
@@ -43,13 +46,22 @@ def _namespace_values() -> dict[str, Any]:
     }
 
 
+def running_under_mocks() -> bool:
+    """Whether the engine is Pulumi's mock monitor (unit tests, the offline plan). A real
+    `pulumi preview` or `up` always talks to the CLI's engine: no setting turns this on."""
+    return isinstance(runtime_settings.get_monitor(), MockMonitor)
+
+
 def load_stack_config() -> StackConfig:
-    """The stack's validated settings and secrets. Invalid config stops the program with
-    one message and no traceback, before any resource is registered."""
+    """The stack's validated settings and secrets. Invalid config, and in a real run the
+    shipped example values, stop the program with one message and no traceback, before any
+    resource is registered."""
     config = pulumi.Config(NAMESPACE)
     hf_token = config.get_secret("hf_token")
     try:
         settings = load_settings(_namespace_values(), has_hf_token=hf_token is not None)
+        if not running_under_mocks() and (examples := placeholder_problems(settings)):
+            raise PlaceholderError(examples)
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
     return StackConfig(settings=settings, hf_token=hf_token)

@@ -2,13 +2,15 @@
 every changed input), and changed stack outputs.
 
 Resources are matched by their URN without the stack and project (type chain and name), as
-the engine matches them within one stack; so two stacks' files can be compared too.
+the engine matches them within one stack; so two stacks' files can be compared too. Inputs
+a resource ignores changes to keep their old value, as in the engine (offline.engine).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from offline.engine import inputs_after_ignore_changes
 from offline.harness import ProgramRun, Registration
 from offline.values import Leaf, flatten
 
@@ -68,7 +70,10 @@ def diff_runs(before: ProgramRun, after: ProgramRun) -> PlanDiff:
     new = {resource_key(r): r for r in after.registrations}
     changed = []
     for key in sorted(old.keys() & new.keys()):
-        changes = diff_leaves(flatten(old[key].inputs), flatten(new[key].inputs))
+        compared = inputs_after_ignore_changes(
+            old[key].inputs, new[key].inputs, new[key].ignore_changes
+        )
+        changes = diff_leaves(flatten(old[key].inputs), flatten(compared))
         if changes:
             changed.append(ResourceChange(new[key], changes))
     return PlanDiff(

@@ -43,6 +43,9 @@ class Registration:
     provider: str = ""
     dependencies: list[str] = field(default_factory=list)
     ignore_changes: list[str] = field(default_factory=list)
+    replace_on_changes: list[str] = field(default_factory=list)
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
+    """Only the operations given a timeout: create, update, delete."""
 
 
 @dataclass(frozen=True)
@@ -103,9 +106,17 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     provider=request.provider,
                     dependencies=list(request.dependencies),
                     ignore_changes=list(request.ignoreChanges),
+                    replace_on_changes=list(request.replaceOnChanges),
+                    custom_timeouts=_custom_timeouts(request),
                 )
             )
         return response
+
+
+def _custom_timeouts(request) -> dict[str, str]:
+    timeouts = request.customTimeouts
+    given = {op: getattr(timeouts, op) for op in ("create", "update", "delete")}
+    return {op: value for op, value in given.items() if value}
 
 
 def stack_file_config(stack_file: Path) -> tuple[dict[str, str], list[str]]:
@@ -148,16 +159,25 @@ def run_under_mocks(
     *,
     secret_keys: Sequence[str] = (),
     stack: str = "dev",
-    region: str = "us-east-1",
+    mocks: CloudMocks | None = None,
+    engine: Callable[[RecordingMonitor], Any] | None = None,
 ) -> ProgramRun:
     """Run a program function under the mocks (`preview=False`) with a stack's config in
-    engine form (qualified keys, JSON text values); return its registrations and exports."""
+    engine form (qualified keys, JSON text values); return its registrations and exports.
+
+    `mocks` answers like a given AWS (default: every zone offers every type, us-east-1);
+    `engine` wraps the recording monitor in what the program should talk to (tests use it
+    to stand in for a real engine)."""
     _ensure_open_event_loop()
-    monitor = RecordingMonitor(CloudMocks(region=region))
+    monitor = RecordingMonitor(mocks or CloudMocks())
     # A fresh root stack per run: exports of an earlier run must not leak into this one.
     pulumi.runtime.settings.reset_options(project=NAMESPACE, stack=stack)
     pulumi.runtime.set_mocks(
-        monitor.mocks, project=NAMESPACE, stack=stack, preview=False, monitor=monitor
+        monitor.mocks,
+        project=NAMESPACE,
+        stack=stack,
+        preview=False,
+        monitor=engine(monitor) if engine else monitor,
     )
     pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys))
     _sync_await(run_pulumi_func(program))

@@ -8,6 +8,7 @@ rely on. Invokes answer every lookup the program makes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -75,11 +76,22 @@ def _resource_id(resource_type: str, name: str) -> str:
     return prefixes.get(resource_type, f"{name}-") + _digest(name)
 
 
-class CloudMocks(pulumi.runtime.Mocks):
-    """Answers resource registrations and invokes like a small, predictable AWS."""
+def subnet_in(zone: str) -> str:
+    """The default subnet of a zone of the default VPC."""
+    return f"subnet-{_digest(zone)}"
 
-    def __init__(self, region: str = "us-east-1") -> None:
+
+class CloudMocks(pulumi.runtime.Mocks):
+    """Answers resource registrations and invokes like a small, predictable AWS.
+
+    `offerings` maps an instance type to the zones offering it (AWS changes these over
+    time); types not listed are offered in every zone."""
+
+    def __init__(
+        self, region: str = "us-east-1", offerings: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
         self.region = region
+        self.offerings = dict(offerings or {})
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         state = {**args.inputs, **_computed(args.typ, args.name, args.inputs)}
@@ -98,7 +110,12 @@ class CloudMocks(pulumi.runtime.Mocks):
             return {"id": given["id"], "vpcId": DEFAULT_VPC, "availabilityZone": ZONES[0]}
         if token == "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings":
             types = [value for f in given.get("filters", []) for value in f["values"]]
-            pairs = [(zone, instance_type) for zone in ZONES for instance_type in types]
+            pairs = [
+                (zone, instance_type)
+                for zone in ZONES
+                for instance_type in types
+                if zone in self.offerings.get(instance_type, ZONES)
+            ]
             return {
                 "id": self.region,
                 "locations": [zone for zone, _ in pairs],
@@ -107,6 +124,6 @@ class CloudMocks(pulumi.runtime.Mocks):
             }
         if token == "aws:ec2/getSubnets:getSubnets":
             zones = next(f["values"] for f in given["filters"] if f["name"] == "availability-zone")
-            ids = [f"subnet-{_digest(zone)}" for zone in zones]
+            ids = [subnet_in(zone) for zone in zones]
             return {"id": self.region, "ids": ids}
         raise NotImplementedError(f"the mocks do not answer {token}")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from config.placeholders import PlaceholderError, placeholder_problems
 from config.settings import Settings
 from offline.harness import ProgramRun, run_stack_file, stack_name
 from offline.stackfile import display_path, load_stack_settings
@@ -79,6 +80,17 @@ def public_router_warning(settings: Settings) -> str | None:
     )
 
 
+def real_run_refusal(settings: Settings) -> str | None:
+    """What a real `pulumi preview`/`up` would stop on: the example values the plan accepts."""
+    problems = placeholder_problems(settings)
+    if not problems:
+        return None
+    return (
+        "A REAL `pulumi preview` OR `pulumi up` WOULD STOP HERE, BEFORE CREATING ANYTHING:\n"
+        f"{PlaceholderError(problems)}"
+    )
+
+
 def file_sections(out_dir: Path, files: Mapping[str, str]) -> list[str]:
     """Each rendered file, under a header naming where it was written."""
     return [f"--- {out_dir / name} ---\n{content.rstrip()}" for name, content in files.items()]
@@ -87,10 +99,10 @@ def file_sections(out_dir: Path, files: Mapping[str, str]) -> list[str]:
 def render_plan(plan: Plan, out_dir: Path, files: Mapping[str, str]) -> str:
     registrations = plan.run.registrations
     components = sum(not registration.custom for registration in registrations)
-    warning = public_router_warning(plan.settings)
+    notices = [public_router_warning(plan.settings), real_run_refusal(plan.settings)]
     sections = [
         f"Offline plan: stack {plan.stack} ({display_path(plan.stack_file)})\n{MOCKED}",
-        *([warning] if warning else []),
+        *(notice for notice in notices if notice),
         "Settings (validated, defaults filled in)\n" + settings_text(plan.settings),
         f"Resources ({len(registrations)}, of which {components} components)\n"
         + render_tree(plan.run),

@@ -32,7 +32,7 @@ def _host_label(settings: Settings, host: str) -> str:
     spec = settings.instance(host)
     hardware = [instance_type]
     if spec is not None and spec.has_gpu:
-        hardware.append(f"{spec.gpu_count}x {spec.gpu_model or 'GPU'} {spec.gib_per_gpu:g} GiB")
+        hardware.append(f"{spec.gpu_count}x {spec.gpu_model or 'GPU'} {spec.gib_per_gpu:.1f} GiB")
     return _label(f"host {host}", " · ".join(hardware))
 
 

@@ -10,6 +10,9 @@ from config.settings import CHAT_PORT, EMBEDDING_PORT, Settings
 
 ServiceKey = Literal["chat", "embedding"]
 
+START_ORDER: tuple[ServiceKey, ...] = ("chat", "embedding")
+"""Which server starts first where two share a GPU."""
+
 PORTS: dict[ServiceKey, int] = {"chat": CHAT_PORT, "embedding": EMBEDDING_PORT}
 HEALTH_PATH = "/health"
 """Unauthenticated liveness/readiness route of vLLM."""
@@ -97,3 +100,15 @@ def vllm_server(settings: Settings, service: ServiceKey) -> VllmServerSpec:
         gpu_ids=list(config.gpu_ids),
         env={**gpu_env(config.gpu_ids), "HF_HOME": HF_CACHE_CONTAINER_DIR},
     )
+
+
+def started_before(settings: Settings, service: ServiceKey, host: str) -> list[ServiceKey]:
+    """The services whose replica on the same host and GPUs starts before this one's. vLLM
+    sizes its KV cache from the GPU's free memory and assumes no other process changes its
+    use of the GPU while it profiles (vllm/v1/worker/gpu_worker.py): one at a time."""
+    gpus = set(settings.services[service].gpu_ids)
+    return [
+        other
+        for other in START_ORDER[: START_ORDER.index(service)]
+        if host in settings.services[other].hosts and gpus & set(settings.services[other].gpu_ids)
+    ]

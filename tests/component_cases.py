@@ -27,6 +27,7 @@ def host_for(settings: Settings, host: str = "gpu-1", **overrides: Any) -> Host:
         access=settings.access,
         stack="test",
         subnet_id="subnet-0123456789abcdef0",
+        placement_pinned=False,
         security_group_id="sg-0123456789abcdef0",
         key_name="deployer",
         instance_profile="ssm-profile",

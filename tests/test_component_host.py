@@ -1,8 +1,9 @@
 """Host: a locked-down instance, a readiness check, and a Docker provider that waits for it."""
 
 import json
+import shlex
 
-from tests.component_cases import build, host_for, inputs
+from tests.component_cases import build, export, host_for, inputs
 from tests.config_cases import valid, with_changes
 
 INSTANCE = "aws:ec2/instance:Instance"
@@ -44,6 +45,16 @@ def test_cpu_host_boots_plain_ubuntu(minimal_raw):
 
 def test_a_newer_ami_does_not_replace_the_host(minimal_raw):
     (instance,) = built(valid(minimal_raw)).of_type(INSTANCE)
+    assert "ami" in instance.ignore_changes
+
+
+def test_a_subnet_chosen_anew_from_aws_offerings_does_not_move_the_host(minimal_raw):
+    (instance,) = built(valid(minimal_raw)).of_type(INSTANCE)
+    assert "subnetId" in instance.ignore_changes
+
+
+def test_a_subnet_named_in_the_config_moves_the_host_when_it_changes(minimal_raw):
+    (instance,) = built(valid(minimal_raw), placement_pinned=True).of_type(INSTANCE)
     assert instance.ignore_changes == ["ami"]
 
 
@@ -97,6 +108,29 @@ def test_readiness_checks_the_host_through_session_manager(minimal_raw):
     assert "ProxyCommand=aws ssm start-session" in script
     assert "--region eu-west-1" in script
     assert "nvidia-smi -L" in script
+
+
+def test_readiness_and_the_docker_provider_key_the_host_to_the_instance(minimal_raw):
+    run = built(valid(minimal_raw))
+    (instance,) = run.of_type(INSTANCE)
+    (ready,) = run.of_type("command:local:Command")
+    (provider,) = run.of_type("pulumi:providers:docker")
+    alias = f"HostKeyAlias={instance.resource_id}"
+    assert alias in ready.inputs["create"]
+    assert alias in json.loads(provider.inputs["sshOpts"])
+
+
+def test_the_hosts_ssh_argv_is_what_the_readiness_check_runs(minimal_raw):
+    def program():
+        host = host_for(valid(minimal_raw))
+        export("argv", host.ssh_argv)
+
+    run = build(program)
+    (ready,) = run.of_type("command:local:Command")
+    argv = run.outputs["argv"].value
+    assert argv[0] == "ssh"
+    assert argv[-1].startswith("ubuntu@i-")
+    assert f"on_host() {{ {shlex.join(argv)} " in ready.inputs["create"]
 
 
 def test_docker_provider_reaches_the_instance_over_ssh(minimal_raw):

@@ -48,12 +48,21 @@ def test_vllm_port_is_published_on_the_hosts_private_ip_only(minimal_raw):
     assert instance.urn in container.dependencies
 
 
-def test_vllm_container_labels_its_service_and_gpus_in_the_clear(minimal_raw):
-    _, container = vllm_container(valid(minimal_raw), service="embedding")
+def test_vllm_container_labels_its_service_gpus_and_instance_in_the_clear(minimal_raw):
+    run, container = vllm_container(valid(minimal_raw), service="embedding")
+    (instance,) = run.of_type("aws:ec2/instance:Instance")
     assert container.inputs["labels"] == [
         {"label": "metis-llm.service", "value": "embedding"},
         {"label": "metis-llm.gpus", "value": "0"},
+        {"label": "metis-llm.instance", "value": instance.resource_id},
     ]
+
+
+def test_a_replaced_host_pulls_its_image_again(minimal_raw):
+    run, _ = vllm_container(valid(minimal_raw))
+    (instance,) = run.of_type("aws:ec2/instance:Instance")
+    (image,) = run.of_type(IMAGE)
+    assert image.inputs["triggers"] == {"instance": instance.resource_id}
 
 
 def test_vllm_keys_are_in_a_secret_environment(minimal_raw):
@@ -77,8 +86,25 @@ def test_vllm_health_is_checked_on_health_with_a_long_start_period(minimal_raw):
     _, container = vllm_container(valid(minimal_raw))
     check = container.inputs["healthcheck"]
     assert "http://127.0.0.1:8000/health" in check["tests"][-1]
-    assert check["startPeriod"] == "20m"
+    assert check["startPeriod"] == "20m0s"
     assert (container.inputs["wait"], container.inputs["waitTimeout"]) == (True, 3600)
+
+
+def test_vllm_create_and_update_may_last_longer_than_the_health_wait(minimal_raw):
+    _, container = vllm_container(valid(minimal_raw))
+    assert container.custom_timeouts == {"create": "70m", "update": "70m"}
+    assert container.inputs["waitTimeout"] < 70 * 60
+
+
+def test_the_image_pull_may_last_longer_than_the_providers_default(minimal_raw):
+    run, _ = vllm_container(valid(minimal_raw))
+    (image,) = run.of_type(IMAGE)
+    assert image.custom_timeouts == {"create": "40m", "update": "40m"}
+
+
+def test_a_health_check_edit_replaces_the_vllm_container(minimal_raw):
+    _, container = vllm_container(valid(minimal_raw))
+    assert container.replace_on_changes == ["healthcheck"]
 
 
 def test_vllm_restarts_unless_stopped_and_caches_weights_on_the_host(minimal_raw):
@@ -160,6 +186,13 @@ def test_router_is_created_after_its_backends(minimal_raw):
 def test_router_health_is_the_unauthenticated_liveliness_route(minimal_raw):
     (container,) = router_run(valid(minimal_raw)).of_type(CONTAINER)
     assert "/health/liveliness" in container.inputs["healthcheck"]["tests"][-1]
+
+
+def test_the_router_container_has_the_same_timeouts_and_replacement_rule(minimal_raw):
+    (container,) = router_run(valid(minimal_raw)).of_type(CONTAINER)
+    assert container.custom_timeouts == {"create": "15m", "update": "15m"}
+    assert container.replace_on_changes == ["healthcheck"]
+    assert container.inputs["labels"][0]["label"] == "metis-llm.instance"
 
 
 def test_router_url_is_the_stable_public_address(minimal_raw):

@@ -22,6 +22,7 @@ from renderers.topology import render_topology
 from tests.conftest import ROOT, STACK_FILES, stack_raw_config, stack_run
 
 HF_TOKEN = "hf_PlainTokenValueNeverShown123"
+OWN_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOwnKeyOfTheDeployerForThisStack00000000 me"
 
 
 def _plan(stack: str, run: ProgramRun) -> Plan:
@@ -264,6 +265,30 @@ def test_a_router_open_to_listed_cidrs_only_gets_no_warning(
 ) -> None:
     assert main(["plan", "dev", "--out", str(tmp_path)]) == 0
     assert "WARNING" not in capsys.readouterr().out
+
+
+def test_the_plan_of_a_shipped_stack_says_what_a_real_run_would_refuse(
+    run: ProgramRun, stack_name: str
+) -> None:
+    text = render_plan(_plan(stack_name, run), Path("out"), {})
+    notice = text.split("\n\n")[1]
+    assert notice.startswith(
+        "A REAL `pulumi preview` OR `pulumi up` WOULD STOP HERE, BEFORE CREATING ANYTHING:"
+    )
+    assert "metis-llm:access.ssh_public_key" in notice
+    assert "metis-llm:router.allowed_cidrs[0]" in notice
+
+
+def test_a_stack_with_the_deployers_own_values_gets_no_such_notice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    own = {
+        "metis-llm:access": {"mode": "ssm", "ssh_public_key": OWN_KEY},
+        "metis-llm:router": {**stack_raw_config("dev")["router"], "allowed_cidrs": ["10.8.0.0/16"]},
+    }
+    stack_file = _write_stack(tmp_path / "Pulumi.dev.yaml", own)
+    assert main(["plan", str(stack_file), "--out", str(tmp_path / "out")]) == 0
+    assert "WOULD STOP HERE" not in capsys.readouterr().out
 
 
 def test_invalid_config_prints_only_the_validation_message_and_exits_2(

@@ -16,7 +16,7 @@ from offline.harness import run_stack_file
 from offline.values import Leaf
 from tests.conftest import STACK_FILES, stack_run
 
-MODEL_SWAP = {"model": "Qwen/Qwen3-8B", "max_model_len": 16384}
+MODEL_SWAP = {"model": "Qwen/Qwen3-8B", "max_model_len": 8192}
 CONTAINER = "docker:index/container:Container"
 IMAGE = "docker:index/remoteImage:RemoteImage"
 INSTANCE = "aws:ec2/instance:Instance"
@@ -111,7 +111,7 @@ def test_report_shows_the_new_vllm_args_as_a_diff(model_swap: PlanDiff) -> None:
     assert "#### ~ `docker:index/container:Container` **metis-llm-chat-gpu-1-container**" in report
     assert "  +Qwen/Qwen3-8B" in report
     assert "  -32768" in report
-    assert "  +16384" in report
+    assert "  +8192" in report
 
 
 def test_report_counts_the_changes(model_swap: PlanDiff) -> None:

@@ -196,7 +196,7 @@ def test_user_data_carries_no_per_model_setting(run, stack_name):
 def test_changing_the_model_replaces_containers_but_no_instance():
     before = stack_run("dev")
     after = run_program(
-        with_stack_changes("dev", chat={"model": "Qwen/Qwen3-8B", "max_model_len": 16384})
+        with_stack_changes("dev", chat={"model": "Qwen/Qwen3-8B", "max_model_len": 8192})
     )
 
     def inputs_by_name(run, resource_type):

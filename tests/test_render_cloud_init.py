@@ -1,5 +1,6 @@
 """First-boot scripts: valid shell, per host role, and free of per-model settings."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,11 @@ def shellcheck(script: str, tmp_path: Path) -> subprocess.CompletedProcess:
     path = tmp_path / "script.sh"
     path.write_text(script)
     return subprocess.run([SHELLCHECK, str(path)], capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize("role", ["gpu", "cpu"])
+def test_every_placeholder_is_filled_in(role):
+    assert not re.findall(r"@[A-Z_]+@", render_cloud_init(role))
 
 
 @pytest.mark.parametrize("role", ["gpu", "cpu"])
@@ -34,10 +40,28 @@ def test_gpu_bootstrap_checks_driver_docker_and_toolkit_of_the_ami():
     assert "apt-get install" not in script
 
 
-def test_cpu_bootstrap_installs_docker():
+def test_cpu_bootstrap_installs_docker_waiting_for_apts_lock():
     script = render_cloud_init("cpu")
-    assert "apt-get install -y -q docker.io" in script
+    assert "apt-get -o DPkg::Lock::Timeout=600 install -y -q docker.io" in script
     assert "nvidia" not in script
+
+
+@pytest.mark.parametrize("role", ["gpu", "cpu"])
+def test_the_completion_marker_is_the_bootstrap_s_last_step(role):
+    steps = [
+        line
+        for line in render_cloud_init(role).splitlines()
+        if line and not line.startswith(("#", "echo"))
+    ]
+    assert steps[-1] == "date -u +%Y-%m-%dT%H:%M:%SZ > /var/lib/metis-llm/bootstrap-done"
+
+
+@pytest.mark.parametrize("role", ["gpu", "cpu"])
+def test_the_bootstrap_restarts_the_ssm_agent_before_it_completes(role):
+    script = render_cloud_init(role)
+    restart = script.index('systemctl restart "$unit"')
+    assert "snap.amazon-ssm-agent.amazon-ssm-agent.service amazon-ssm-agent.service" in script
+    assert restart < script.index("> /var/lib/metis-llm/bootstrap-done")
 
 
 @pytest.mark.parametrize("role", ["gpu", "cpu"])

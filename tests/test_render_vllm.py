@@ -1,6 +1,6 @@
 """The vLLM container command and environment, per image kind and vLLM version."""
 
-from renderers.vllm import vllm_command, vllm_server
+from renderers.vllm import started_before, vllm_command, vllm_server
 from tests.config_cases import valid, with_changes
 
 
@@ -109,3 +109,18 @@ def test_chat_and_embedding_listen_on_different_ports(minimal_raw):
         8000,
         8001,
     )
+
+
+def test_the_embedding_server_on_the_chat_servers_gpu_starts_after_it(minimal_raw):
+    settings = valid(minimal_raw)
+    assert started_before(settings, "embedding", "gpu-1") == ["chat"]
+    assert started_before(settings, "chat", "gpu-1") == []
+
+
+def test_servers_on_separate_gpus_of_one_host_start_together(minimal_raw):
+    raw = with_changes(
+        minimal_raw,
+        hosts={"gpu-1": {"instance_type": "g6e.12xlarge", "disk_gib": 250}},
+        embedding={"first_gpu": 1},
+    )
+    assert started_before(valid(raw), "embedding", "gpu-1") == []

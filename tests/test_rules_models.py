@@ -2,7 +2,7 @@
 
 from tests.config_cases import problem_at, valid, with_changes
 
-L4 = {"instance_type": "g6.xlarge", "disk_gib": 150}  # 1 x 24 GiB
+L4 = {"instance_type": "g6.xlarge", "disk_gib": 150}  # 1 x 22.5 GiB usable
 
 
 def test_a_model_that_does_not_fit_names_the_cheapest_instance_where_it_does(minimal_raw):
@@ -24,15 +24,15 @@ def test_the_same_model_on_that_instance_is_valid(minimal_raw):
 
 
 def test_a_kv_cache_that_does_not_fit_names_a_max_model_len_that_does(minimal_raw):
-    raw = with_changes(minimal_raw, hosts={"gpu-1": L4}, chat={"gpu_memory_utilization": 0.70})
-    assert "lower max_model_len to 20480" in problem_at(raw, "metis-llm:chat.model").fix
+    raw = with_changes(minimal_raw, hosts={"gpu-1": L4}, chat={"gpu_memory_utilization": 0.75})
+    assert "lower max_model_len to 22528" in problem_at(raw, "metis-llm:chat.model").fix
 
 
 def test_that_max_model_len_is_valid(minimal_raw):
     raw = with_changes(
         minimal_raw,
         hosts={"gpu-1": L4},
-        chat={"gpu_memory_utilization": 0.70, "max_model_len": 20480},
+        chat={"gpu_memory_utilization": 0.75, "max_model_len": 22528},
     )
     valid(raw)
 
@@ -108,11 +108,17 @@ def test_a_gated_model_with_a_token_is_valid(minimal_raw):
 
 def test_a_disk_too_small_for_ami_images_and_weights_is_reported(minimal_raw):
     raw = with_changes(minimal_raw, hosts={"gpu-1": {"disk_gib": 80}})
-    assert "set it to 120 or more" in problem_at(raw, "metis-llm:hosts.gpu-1.disk_gib").fix
+    assert "set it to 150 or more" in problem_at(raw, "metis-llm:hosts.gpu-1.disk_gib").fix
 
 
 def test_that_disk_size_is_valid(minimal_raw):
-    valid(with_changes(minimal_raw, hosts={"gpu-1": {"disk_gib": 120}}))
+    valid(with_changes(minimal_raw, hosts={"gpu-1": {"disk_gib": 150}}))
+
+
+def test_the_disk_holds_two_versions_of_each_image_during_an_image_update(minimal_raw):
+    raw = with_changes(minimal_raw, hosts={"gpu-1": {"disk_gib": 130}})
+    problem = problem_at(raw, "metis-llm:hosts.gpu-1.disk_gib")
+    assert "images (56: old and new version during an image update)" in problem.reason
 
 
 def test_an_api_key_in_extra_args_is_refused(minimal_raw):
@@ -138,3 +144,18 @@ def test_other_vllm_flags_pass_through(minimal_raw):
             minimal_raw, chat={"extra_args": ["--enable-prefix-caching", "--max-num-seqs", "64"]}
         )
     )
+
+
+def test_gpu_memory_is_what_the_driver_reports_not_the_marketed_size(minimal_raw):
+    instances = valid(minimal_raw).catalog.instances
+    assert instances["g6.xlarge"].gib_per_gpu * 1024 == 23034
+    assert instances["g6e.xlarge"].gib_per_gpu * 1024 == 46068
+
+
+def test_a_model_that_fits_a_marketed_24_gib_but_not_an_l4s_usable_memory_is_refused(minimal_raw):
+    raw = with_changes(
+        minimal_raw, hosts={"gpu-1": L4}, chat={"model": "Qwen/Qwen3-8B", "max_model_len": 16384}
+    )
+    problem = problem_at(raw, "metis-llm:chat.model")
+    assert "needs ~19.0 GiB per GPU" in problem.reason
+    assert "gets 0.8 x 22.5 GiB = 18.0 GiB on gpu-1 (g6.xlarge)" in problem.reason

@@ -75,7 +75,7 @@ def test_the_hf_token_is_never_read_into_the_settings(minimal_raw):
 def test_a_catalog_override_changes_only_the_fields_given(minimal_raw):
     raw = {**minimal_raw, "catalog": {"instances": {"g6e.xlarge": {"usd_per_hour": 1.5}}}}
     instance = valid(raw).catalog.instances["g6e.xlarge"]
-    assert (instance.usd_per_hour, instance.gib_per_gpu) == (1.5, 48)
+    assert (instance.usd_per_hour, instance.gib_per_gpu) == (1.5, 46068 / 1024)
 
 
 def test_a_new_catalog_model_needs_its_kind(minimal_raw):

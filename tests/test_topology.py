@@ -89,7 +89,7 @@ def test_tensor_parallel_replica_shows_its_gpu_range_and_served_name(
 def test_host_label_names_instance_type_and_gpus(dev_raw: dict[str, Any]) -> None:
     text = render_topology(load_settings(dev_raw))
 
-    assert 'subgraph host_gpu_1["host gpu-1<br/>g6.xlarge · 1x L4 24 GiB"]' in text
+    assert 'subgraph host_gpu_1["host gpu-1<br/>g6.xlarge · 1x L4 22.5 GiB"]' in text
 
 
 @pytest.mark.parametrize("host", ["gpu-1", "a-b-c-2"])

@@ -40,6 +40,9 @@ AMI_ROOT_GIB = {True: 75, False: 8}
 """Root volume the AMI itself takes: Deep Learning Base GPU AMI vs plain Ubuntu."""
 IMAGE_GIB = {"vllm": 25, "litellm": 3}
 """Unpacked size of the images on disk, rounded up."""
+IMAGE_VERSIONS_ON_DISK = 2
+"""During an image update the new version is pulled while the old one still runs; the old
+one is pruned once every container runs the new one."""
 
 
 def model_kinds(s: Settings) -> Iterator[Problem]:
@@ -98,7 +101,7 @@ def model_fits(s: Settings) -> Iterator[Problem]:
             f"needs ~{need.per_gpu_gib:.1f} GiB per GPU ({need.weights_gib:.1f} weights + "
             f"{need.kv_cache_gib:.1f} KV cache for {service.max_model_len} tokens + "
             f"{OVERHEAD_GIB} overhead) but gets {service.gpu_memory_utilization} x "
-            f"{instance.gib_per_gpu:g} GiB = {budget:.1f} GiB on {host} "
+            f"{instance.gib_per_gpu:.1f} GiB = {budget:.1f} GiB on {host} "
             f"({s.hosts[host].instance_type})",
             ", or ".join(options),
         )
@@ -164,8 +167,9 @@ def disk_sizes(s: Settings) -> Iterator[Problem]:
             for key in s.services_on(host)
             if (spec := s.catalog.models.get(s.services[key].model)) is not None
         )
-        images = (IMAGE_GIB["vllm"] if s.services_on(host) else 0) + (
-            IMAGE_GIB["litellm"] if host == s.router.host else 0
+        images = IMAGE_VERSIONS_ON_DISK * (
+            (IMAGE_GIB["vllm"] if s.services_on(host) else 0)
+            + (IMAGE_GIB["litellm"] if host == s.router.host else 0)
         )
         need = AMI_ROOT_GIB[instance.has_gpu] + images + weights * 1.1
         if config.disk_gib < need:
@@ -173,7 +177,8 @@ def disk_sizes(s: Settings) -> Iterator[Problem]:
                 config_key("hosts", host, "disk_gib"),
                 config.disk_gib,
                 f"{host} needs about {need:.0f} GiB: the AMI ({AMI_ROOT_GIB[instance.has_gpu]}), "
-                f"images ({images}) and model weights ({weights:.0f}) with 10% to spare",
+                f"images ({images}: old and new version during an image update) and model "
+                f"weights ({weights:.0f}) with 10% to spare",
                 f"set it to {math.ceil(need / 10) * 10} or more",
             )
 
