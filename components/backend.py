@@ -59,7 +59,14 @@ class LlmBackend(pulumi.ComponentResource):
                     access=settings.access,
                     stack=stack,
                     subnet_id=network.subnet_id,
-                    security_group_id=network.security_group_id,
+                    security_group_ids=[
+                        network.security_group_id,
+                        *(
+                            [network.router_security_group_id]
+                            if host == settings.router.host
+                            else []
+                        ),
+                    ],
                     key_name=access.key_name,
                     instance_profile=access.instance_profile,
                     region=region,
