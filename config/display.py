@@ -26,19 +26,11 @@ SECRET = "[secret]"
 REDACTED = "[redacted]"
 
 SECRET_KEY_NAMES = ("hftoken",)
-"""Secret keys of this program, normalised (lowercase letters and digits only)."""
-SECRET_WORDS = (
-    "token",
-    "secret",
-    "password",
-    "passwd",
-    "passphrase",
-    "privatekey",
-    "apikey",
-    "credential",
-)
-"""A key whose name contains one of these (normalised) holds a secret, whatever it is
-misspelt as."""
+"""Secret keys of this program, normalised (lowercase letters and digits only): a key close
+to one of them is one misspelt (`hf-tokn`, `hf_tokens`)."""
+SECRET_WORDS = ("secret", "password", "passwd", "passphrase", "privatekey", "apikey", "credential")
+"""A key whose name contains one of these (normalised), or ends in `token`, holds a secret
+(`query_max_tokens` does not)."""
 
 KEY_MATERIAL = re.compile(
     "|".join(
@@ -73,8 +65,11 @@ def is_secret_key(key: str) -> bool:
     """Whether a config key (`metis-llm:hf-token`, `metis-llm:access.api_key`) names a
     secret, misspelt or not."""
     parts = [_normalised(part) for part in re.split(r"[:.\[\]]", key)]
-    return any(word in part for part in parts for word in SECRET_WORDS) or any(
-        difflib.get_close_matches(part, SECRET_KEY_NAMES, n=1, cutoff=0.8) for part in parts
+    return any(
+        part.endswith("token")
+        or any(word in part for word in SECRET_WORDS)
+        or difflib.get_close_matches(part, SECRET_KEY_NAMES, n=1, cutoff=0.8)
+        for part in parts
     )
 
 

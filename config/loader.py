@@ -225,5 +225,5 @@ def load_stack(config: Mapping[str, Any], *, secret_keys: Collection[str] = ()) 
         if not problems:
             return settings
     raise ConfigError(
-        [dataclasses.replace(p, secret=True) if _under(p.key, secret) else p for p in problems]
+        [dataclasses.replace(p, secret=True) if _under(p.key, secret_keys) else p for p in problems]
     )

@@ -96,6 +96,18 @@ def test_problems_inside_a_secret_value_show_no_value(minimal_raw):
     assert "private-text-x" not in shown
 
 
+def test_a_value_stored_as_a_secret_under_a_misspelt_namespace_is_not_shown(minimal_raw):
+    config = {**qualified(minimal_raw), "metis_llm:router": {"allowed_cidrs": ["private-x"]}}
+    shown = message(config, {"metis_llm:router"})
+    assert "metis_llm:router = [secret]" in shown
+    assert "private-x" not in shown
+
+
+def test_a_setting_merely_named_for_tokens_is_shown(minimal_raw):
+    raw = with_changes(minimal_raw, metis={"query_max_tokens": -5})
+    assert "metis-llm:metis.query_max_tokens = -5" in message(qualified(raw))
+
+
 # Property: no message shows a secret, wherever and however it is written
 
 ALNUM = string.ascii_letters + string.digits
