@@ -16,6 +16,7 @@ from config.display import SHOWN_CHARS
 from config.errors import ConfigError, Problem
 from config.loader import load_settings, load_stack
 from config.stack import _decode
+from offline.stackfile import read_stack_text
 from tests.conftest import ROOT, STACK_FILES
 
 MEMORY_LIMIT = 1024**3
@@ -161,3 +162,18 @@ def test_the_engines_json_nested_too_deep_ends_in_a_problem(minimal_raw):
     config["metis-llm:chat"] = _decode("[" * 100_000 + "]" * 100_000)
     with pytest.raises(ConfigError):
         load_stack(config)
+
+
+# What stays readable
+
+
+def test_yaml_merge_keys_and_small_aliases_are_read_as_yaml_defines_them():
+    text = (
+        "config:\n"
+        "  aws:defaults: &defaults {model: Qwen/Qwen3-8B, hosts: [gpu-9]}\n"
+        "  metis-llm:chat:\n"
+        "    <<: *defaults\n"
+        "    hosts: [gpu-1]\n"
+    )
+    config = read_stack_text(text, "Pulumi.merge.yaml")
+    assert config.values["metis-llm:chat"] == {"model": "Qwen/Qwen3-8B", "hosts": ["gpu-1"]}
