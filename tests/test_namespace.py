@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from config.errors import ConfigError
 from config.loader import load_stack
 from config.namespace import is_misspelt
+from offline.__main__ import main
 from offline.harness import run_program, stack_file_config
 from tests.conftest import STACK_FILES
 
@@ -49,6 +50,13 @@ def test_keys_of_other_namespaces_are_allowed(dev_raw, key):
 def test_the_program_stops_on_a_misspelt_namespace():
     with pytest.raises(pulumi.RunError, match=r"metis_llm:chat = .*rename it to metis-llm:chat"):
         run_program({**DEV, "metis_llm:chat": '{"model": "Qwen/Qwen3-8B"}'})
+
+
+def test_the_offline_plan_stops_on_a_misspelt_namespace(tmp_path, capsys):
+    text = STACK_FILES["dev"].read_text() + "  metis_llm:chat: {model: Qwen/Qwen3-8B}\n"
+    (tmp_path / "Pulumi.dev.yaml").write_text(text)
+    assert main(["plan", str(tmp_path / "Pulumi.dev.yaml"), "--out", str(tmp_path / "out")]) == 2
+    assert "metis_llm:chat = " in capsys.readouterr().err
 
 
 def test_a_misspelt_secret_key_is_reported_without_its_value(dev_raw):
