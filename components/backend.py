@@ -62,7 +62,14 @@ class LlmBackend(pulumi.ComponentResource):
                     stack=stack,
                     subnet_id=config.subnet_id or network.subnet_id,
                     placement_pinned=bool(config.subnet_id or settings.network.subnet_id),
-                    security_group_id=network.security_group_id,
+                    security_group_ids=[
+                        network.security_group_id,
+                        *(
+                            [network.router_security_group_id]
+                            if host == settings.router.host
+                            else []
+                        ),
+                    ],
                     key_name=access.key_name,
                     instance_profile=access.instance_profile,
                     region=region,

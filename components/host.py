@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -46,7 +47,7 @@ class HostArgs:
     placement_pinned: bool
     """The subnet was named in the config: a change of it moves the host (a replacement).
     Otherwise it was chosen from AWS's offerings, and a later choice never moves the host."""
-    security_group_id: pulumi.Input[str]
+    security_group_ids: Sequence[pulumi.Input[str]]
     key_name: pulumi.Input[str]
     instance_profile: pulumi.Input[str] | None
     region: pulumi.Input[str]
@@ -89,7 +90,7 @@ class Host(pulumi.ComponentResource):
             ami=ami.value,
             instance_type=args.config.instance_type,
             subnet_id=args.subnet_id,
-            vpc_security_group_ids=[args.security_group_id],
+            vpc_security_group_ids=list(args.security_group_ids),
             associate_public_ip_address=True,
             key_name=args.key_name,
             iam_instance_profile=args.instance_profile,

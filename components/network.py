@@ -11,7 +11,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.tags import stack_tags
-from config.settings import CHAT_PORT, EMBEDDING_PORT, Settings
+from config.ports import VLLM_PORTS
+from config.settings import Settings
 
 SSH_PORT = 22
 
@@ -23,8 +24,10 @@ class NetworkArgs:
 
 
 def _rule_suffix(cidr: str) -> str:
-    """A stable resource-name part for a CIDR: 198.51.100.0/24 -> 198-51-100-0-24."""
-    return re.sub(r"[^0-9a-f]+", "-", cidr.lower()).strip("-")
+    """A stable resource-name part for a CIDR, one per block: 198.51.100.0/24 ->
+    198-51-100-0-24, 2001:db8::/32 -> 2001-db8---32 (every separator kept, so a::b/128 and
+    a:b::/128 stay apart; the config refuses two spellings of one block)."""
+    return re.sub(r"[.:/]", "-", cidr.lower())
 
 
 def _cidr_args(cidr: str) -> dict[str, str]:
@@ -76,21 +79,25 @@ class IngressRule(NamedTuple):
     """cidr_ipv4, cidr_ipv6 or referenced_security_group_id."""
 
 
-def _ingress_rules(settings: Settings, group_id: pulumi.Output[str]) -> list[IngressRule]:
-    """Everything the stack lets in: nothing more."""
+def _router_rules(settings: Settings) -> list[IngressRule]:
+    """The router group's: the router port from the allowed CIDRs, nothing else."""
     router = (settings.router.port, settings.router.port)
-    rules = [
+    return [
         IngressRule(f"router-{_rule_suffix(cidr)}", f"router from {cidr}", router, _cidr_args(cidr))
         for cidr in settings.router.allowed_cidrs
     ]
-    rules.append(
+
+
+def _host_rules(settings: Settings, group_id: pulumi.Output[str]) -> list[IngressRule]:
+    """The group every host is in: vLLM from the group itself, SSH in ssh mode."""
+    rules = [
         IngressRule(
             "vllm-internal",
             "vLLM from the stack's own hosts",
-            (CHAT_PORT, EMBEDDING_PORT),
+            (min(VLLM_PORTS), max(VLLM_PORTS)),
             {"referenced_security_group_id": group_id},
         )
-    )
+    ]
     if settings.access.mode == "ssh":
         rules += [
             IngressRule(
@@ -105,16 +112,21 @@ def _ingress_rules(settings: Settings, group_id: pulumi.Output[str]) -> list[Ing
 
 
 class Network(pulumi.ComponentResource):
-    """The stack's subnet and security group.
+    """The stack's subnet and its two security groups.
 
-    Inbound: the router port from `router.allowed_cidrs` only; the vLLM ports from the
-    stack's own group only (router -> backends over private IPs); SSH only in `ssh` access
-    mode and only from `access.admin_cidrs`. Nothing else.
+    Every host is in the hosts' group: the vLLM ports from that group only (router ->
+    backends over private IPs), SSH only in `ssh` access mode and only from
+    `access.admin_cidrs`. Only the router host is also in the router's group: its port from
+    `router.allowed_cidrs` only. So the router's rule can never open a vLLM port of another
+    host, whatever port it uses. Nothing else comes in.
     """
 
     vpc_id: pulumi.Output[str]
     subnet_id: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
+    """The group every host is in."""
+    router_security_group_id: pulumi.Output[str]
+    """The group only the router host is in."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("metis-llm:network:Network", name, None, opts)
@@ -139,24 +151,36 @@ class Network(pulumi.ComponentResource):
         group = aws.ec2.SecurityGroup(
             f"{name}-sg",
             vpc_id=self.vpc_id,
-            description=f"metis-llm {args.stack}: router from allowed CIDRs, vLLM within the group",
+            description=f"metis-llm {args.stack}: every host; vLLM within the group",
+            tags=tags,
+            opts=child,
+        )
+        router_group = aws.ec2.SecurityGroup(
+            f"{name}-router-sg",
+            vpc_id=self.vpc_id,
+            description=f"metis-llm {args.stack}: the router host; its port from allowed CIDRs",
             tags=tags,
             opts=child,
         )
         self.security_group_id = group.id
+        self.router_security_group_id = router_group.id
 
-        for rule in _ingress_rules(settings, group.id):
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-{rule.suffix}",
-                security_group_id=group.id,
-                description=rule.description,
-                ip_protocol="tcp",
-                from_port=rule.ports[0],
-                to_port=rule.ports[1],
-                tags=tags,
-                opts=child,
-                **rule.source,
-            )
+        for group_id, rules in (
+            (group.id, _host_rules(settings, group.id)),
+            (router_group.id, _router_rules(settings)),
+        ):
+            for rule in rules:
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-{rule.suffix}",
+                    security_group_id=group_id,
+                    description=rule.description,
+                    ip_protocol="tcp",
+                    from_port=rule.ports[0],
+                    to_port=rule.ports[1],
+                    tags=tags,
+                    opts=child,
+                    **rule.source,
+                )
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-egress",
             security_group_id=group.id,
@@ -172,5 +196,6 @@ class Network(pulumi.ComponentResource):
                 "vpc_id": self.vpc_id,
                 "subnet_id": self.subnet_id,
                 "security_group_id": self.security_group_id,
+                "router_security_group_id": self.router_security_group_id,
             }
         )

@@ -17,6 +17,10 @@ PRICES_AS_OF = "2026-11"
 """Month the seed prices were read (approximate us-east-1 Linux on-demand list prices)."""
 
 
+Quantization = Literal["awq", "gptq", "fp8", "mxfp4"]
+"""How a checkpoint's weights are stored; vLLM reads it from the checkpoint's config."""
+
+
 class CatalogEntry(NumbersFromText):
     """Bounded numbers: a typo like 1e300 is reported, not carried into the sizing maths."""
 
@@ -57,6 +61,8 @@ class ChatModelSpec(CatalogEntry):
     """Size of the published weights when not params x dtype bytes (e.g. MXFP4 checkpoints)."""
     gated: bool = False
     trust_remote_code: bool = False
+    quantization: Quantization | None = None
+    """The checkpoint's own quantization; None for 16-bit weights."""
 
 
 class EmbeddingModelSpec(CatalogEntry):
@@ -68,6 +74,8 @@ class EmbeddingModelSpec(CatalogEntry):
     max_tokens: int = Field(ge=1, le=100_000_000)
     gated: bool = False
     trust_remote_code: bool = False
+    quantization: Quantization | None = None
+    """The checkpoint's own quantization; None for 16-bit weights."""
 
 
 ModelSpec = Annotated[ChatModelSpec | EmbeddingModelSpec, Field(discriminator="kind")]
@@ -158,8 +166,14 @@ SEED_MODELS: dict[str, ChatModelSpec | EmbeddingModelSpec] = {
     "Qwen/Qwen3-Coder-30B-A3B-Instruct": _chat(30.5, 48, 32, 4, 128, 262144),
     "meta-llama/Llama-3.1-8B-Instruct": _chat(8.0, 32, 32, 8, 128, 131072, gated=True),
     "meta-llama/Llama-3.3-70B-Instruct": _chat(70.6, 80, 64, 8, 128, 131072, gated=True),
-    "openai/gpt-oss-20b": _chat(21, 24, 64, 8, 64, 131072, weights_gib=13),
-    "openai/gpt-oss-120b": _chat(117, 36, 64, 8, 64, 131072, weights_gib=65),
+    "openai/gpt-oss-20b": _chat(21, 24, 64, 8, 64, 131072, weights_gib=13, quantization="mxfp4"),
+    "openai/gpt-oss-120b": _chat(117, 36, 64, 8, 64, 131072, weights_gib=65, quantization="mxfp4"),
+    "Qwen/Qwen2.5-Coder-32B-Instruct-AWQ": _chat(32.5, 64, 40, 8, 128, 32768, quantization="awq"),
+    "Qwen/Qwen2.5-Coder-32B-Instruct-GPTQ-Int4": _chat(
+        32.5, 64, 40, 8, 128, 32768, quantization="gptq"
+    ),
+    "Qwen/Qwen3-32B-AWQ": _chat(32.8, 64, 64, 8, 128, 32768, quantization="awq"),
+    "Qwen/Qwen3-8B-FP8": _chat(8.2, 36, 32, 8, 128, 32768, quantization="fp8"),
     "BAAI/bge-small-en-v1.5": _embedding(0.033, 384, 512),
     "BAAI/bge-base-en-v1.5": _embedding(0.109, 768, 512),
     "BAAI/bge-large-en-v1.5": _embedding(0.335, 1024, 512),

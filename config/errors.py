@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
+
+from config.display import SECRET, is_secret_key, redact, shown
 
 NAMESPACE = "metis-llm"
 """The Pulumi project name, which namespaces every config key of this program."""
@@ -24,27 +25,32 @@ def config_key(*path: str | int) -> str:
     return key
 
 
-def _show(value: Any) -> str:
-    if value is NOT_SET:
-        return "(not set)"
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):  # e.g. an int too long to print
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Problem:
-    """One thing wrong with a stack's config: where, what value, why, and how to fix it."""
+    """One thing wrong with a stack's config: where, what value, why, and how to fix it.
+
+    Shown bounded and masked (`config.display`): a secret's value never appears, nor does
+    anything in the message that looks like key material.
+    """
 
     key: str
     value: Any
     reason: str
     fix: str
+    secret: bool = False
+    """The value is a secret (the key is one the engine holds as a secret)."""
 
     def __str__(self) -> str:
-        return f"{self.key} = {_show(self.value)}: {self.reason}. Fix: {self.fix}"
+        if self.value is NOT_SET:
+            value = "(not set)"
+        elif self.secret or is_secret_key(self.key):
+            value = SECRET
+        else:
+            value = shown(self.value)
+        return redact(f"{self.key} = {value}: {self.reason}. Fix: {self.fix}")
+
+    def __repr__(self) -> str:
+        return f"Problem({str(self)!r})"
 
 
 class ConfigError(Exception):

@@ -1,7 +1,11 @@
-"""Container image references: parsing, pinning rules and what each vLLM image needs.
+"""Container image references: parsing, how each registry tags its releases, pinning rules
+and what each vLLM image needs.
 
 Images are data: a reference says which repository, which exact version (tag and/or
 digest), and, for vLLM, which command form the image expects and which vLLM it ships.
+A release version is read the way the image's publisher tags releases (`TagScheme`), from
+the start of the tag, never picked out of the middle of it (`py3.13-v1.82.7` is not
+version 3.13). The policy pack imports this module from the project: standard library only.
 """
 
 from __future__ import annotations
@@ -18,18 +22,58 @@ _REFERENCE = re.compile(
     r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
     r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
 )
-_VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
+_VERSION = re.compile(r"(\d{1,4})\.(\d{1,4})(?:\.(\d{1,4}))?")
 
 Version = tuple[int, int, int]
 
 
 def parse_version(text: str) -> Version | None:
-    """The first `X.Y[.Z]` in a text (`v1.108.7-stable` -> (1, 108, 7)), or None."""
-    match = _VERSION.search(text)
+    """`X.Y[.Z]`, the whole text (`0.10.1` -> (0, 10, 1)), or None."""
+    match = _VERSION.fullmatch(text)
     if match is None:
         return None
     major, minor, patch = match.groups()
     return int(major), int(minor), int(patch or 0)
+
+
+@dataclass(frozen=True)
+class TagScheme:
+    """How a publisher tags its image releases (docs/reference/image-tags.md)."""
+
+    pattern: re.Pattern[str]
+    """A release tag, whole; its `version` group, when it has one, is the software's X.Y.Z."""
+    examples: str
+
+    def is_release(self, tag: str) -> bool:
+        return self.pattern.fullmatch(tag) is not None
+
+    def version(self, tag: str) -> Version | None:
+        """The software's version a release tag names, or None (not a release tag, or a
+        scheme whose tags are no software version)."""
+        match = self.pattern.fullmatch(tag)
+        if match is None or "version" not in self.pattern.groupindex:
+            return None
+        return parse_version(match["version"])
+
+
+VLLM_TAGS = TagScheme(
+    re.compile(
+        r"v(?P<version>\d{1,4}\.\d{1,4}\.\d{1,4})(?:\.\d{1,4}|\.post\d{1,4})?(?:-cu\d{2,4})?"
+    ),
+    "v0.32.0, v0.10.1.1, v0.21.0-cu129",
+)
+"""vllm/vllm-openai on Docker Hub: `v` and the vLLM release, a CUDA variant suffix."""
+LITELLM_TAGS = TagScheme(
+    re.compile(
+        r"(?:main-)?v(?P<version>\d{1,4}\.\d{1,4}\.\d{1,4})"
+        r"(?:[-.](?:stable|nightly|rc|dev|patch|hotfix|\d{1,4}))*"
+    ),
+    "v1.108.7, v1.108.7-stable, v1.80.11-stable.1, main-v1.108.7-stable",
+)
+"""ghcr.io/berriai/litellm: `v` (or `main-v`) and the LiteLLM release, a channel suffix."""
+NGC_TAGS = TagScheme(re.compile(r"\d{2}\.\d{2}(?:\.\d{1,2})?-py3(?:-[a-z0-9]{1,16})?"), "25.09-py3")
+"""nvcr.io/nvidia/vllm: the container release YY.MM, not the vLLM version inside."""
+TAG_SCHEMES = (VLLM_TAGS, LITELLM_TAGS, NGC_TAGS)
 
 
 def format_version(version: Version) -> str:
@@ -46,8 +90,9 @@ class ImageRef:
 
     @classmethod
     def parse(cls, reference: str) -> ImageRef | None:
-        """The parsed reference, or None when the text is not an image reference."""
-        match = _REFERENCE.match(reference.strip())
+        """The parsed reference, or None when the text is not exactly an image reference
+        (spaces around it included: the text is deployed as written)."""
+        match = _REFERENCE.fullmatch(reference)
         if match is None:
             return None
         repository = match["repository"]
@@ -55,15 +100,13 @@ class ImageRef:
             repository = repository.removeprefix(implicit)
         return cls(repository=repository, tag=match["tag"], digest=match["digest"])
 
-    @property
-    def version(self) -> Version | None:
-        return parse_version(self.tag) if self.tag else None
+    def release_version(self, scheme: TagScheme) -> Version | None:
+        return scheme.version(self.tag) if self.tag else None
 
-    @property
-    def pinned(self) -> bool:
-        """Pinned to a digest, or to a tag that names an exact version (never a rolling tag
-        such as `latest`, `main`, `main-latest`, `main-stable`, `stable`, `lts`, `nightly`)."""
-        return self.digest is not None or self.version is not None
+    def pinned(self, scheme: TagScheme) -> bool:
+        """Pinned to a digest, or to a release tag of the scheme (never a rolling tag such as
+        `latest`, `main`, `main-latest`, `main-stable`, `stable`, `lts`, `nightly`)."""
+        return self.digest is not None or (self.tag is not None and scheme.is_release(self.tag))
 
     def __str__(self) -> str:
         text = self.repository
@@ -84,13 +127,14 @@ class VllmImageKind:
     command_prefix: tuple[str, ...]
     """What precedes the model in the container command: the vllm/vllm-openai ENTRYPOINT is
     already `vllm serve` (repeating it fails); NGC images have no vLLM entrypoint."""
-    tag_is_vllm_version: bool
-    """Whether the tag is the vLLM version (NGC tags are container releases, e.g. 25.09-py3)."""
+    tags: TagScheme
+    """How its releases are tagged (NGC tags are container releases, e.g. 25.09-py3, and
+    say nothing of the vLLM inside)."""
 
 
 VLLM_IMAGE_KINDS: dict[VllmKind, VllmImageKind] = {
-    "vllm-openai": VllmImageKind(command_prefix=(), tag_is_vllm_version=True),
-    "ngc": VllmImageKind(command_prefix=("vllm", "serve"), tag_is_vllm_version=False),
+    "vllm-openai": VllmImageKind(command_prefix=(), tags=VLLM_TAGS),
+    "ngc": VllmImageKind(command_prefix=("vllm", "serve"), tags=NGC_TAGS),
 }
 KNOWN_VLLM_REPOSITORIES: dict[str, VllmKind] = {
     "vllm/vllm-openai": "vllm-openai",

@@ -1,12 +1,14 @@
 """Raw stack config (what a stack file holds) -> validated Settings, or one ConfigError.
 
-Pure: no Pulumi here. `config.stack` reads the config from Pulumi and calls `load_settings`.
+Pure: no Pulumi here. `config.stack` reads the config from Pulumi and the offline plan from
+the stack file; both call `load_stack`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -14,11 +16,11 @@ from pydantic import BaseModel, ValidationError
 from config import rules
 from config.catalog import Catalog
 from config.defaults import with_defaults
-from config.errors import NOT_SET, ConfigError, Problem, config_key
+from config.errors import NAMESPACE, NOT_SET, ConfigError, Problem, config_key
+from config.namespace import misspelt_namespaces, own_values
+from config.secrets import SECRET_KEYS, read_secrets
 from config.settings import Settings
-
-SECRET_KEYS = frozenset({"hf_token"})
-"""Keys read as Pulumi secrets, never into the settings."""
+from config.shape import shape_problem
 
 MISSING_FIXES: dict[tuple[str, ...], str] = {
     ("router", "allowed_cidrs"): "list the CIDRs Metis calls the router from, e.g. "
@@ -169,8 +171,20 @@ def merge_catalog(overrides: Any) -> tuple[Catalog, list[Problem]]:
 def load_settings(raw: Mapping[str, Any], *, has_hf_token: bool = False) -> Settings:
     """Validated settings for a stack's `metis-llm:*` config (namespace stripped, values
     JSON-decoded), or a ConfigError naming every problem."""
+    if (shape := shape_problem(raw)) is not None:
+        problem = Problem(config_key(*shape.path), shape.value, shape.reason, shape.fix)
+        raise ConfigError([problem])
     raw = {key: value for key, value in raw.items() if key not in SECRET_KEYS}
     catalog, problems = merge_catalog(raw.pop("catalog", None))
+    if "has_hf_token" in raw:
+        problems.append(
+            Problem(
+                config_key("has_hf_token"),
+                raw.pop("has_hf_token"),
+                "not a setting: the program derives it from metis-llm:hf_token",
+                "remove it",
+            )
+        )
     filled = with_defaults(raw, catalog)
     try:
         loaded = Settings.model_validate(
@@ -182,3 +196,34 @@ def load_settings(raw: Mapping[str, Any], *, has_hf_token: bool = False) -> Sett
     if problems:
         raise ConfigError(problems)
     return loaded
+
+
+def _under(key: str, secret_keys: Collection[str]) -> bool:
+    return any(
+        key == secret or key.startswith((f"{secret}.", f"{secret}[")) for secret in secret_keys
+    )
+
+
+def load_stack(config: Mapping[str, Any], *, secret_keys: Collection[str] = ()) -> Settings:
+    """Validated settings from a stack's whole config as Pulumi hands it to the program: every
+    key qualified (`aws:region`, `metis-llm:chat`), values decoded, and the keys the engine
+    holds as secrets. Raises one ConfigError with every problem, secrets' values masked."""
+    raw = own_values(config)
+    secret = {key for key in secret_keys if key.startswith(f"{NAMESPACE}:")}
+    problems = list(misspelt_namespaces(config))
+    secrets = read_secrets(
+        raw,
+        {key.removeprefix(f"{NAMESPACE}:") for key in secret},
+        setting_keys=Settings.model_fields,
+    )
+    problems += secrets.problems
+    try:
+        settings = load_settings(raw, has_hf_token="hf_token" in secrets.set_keys)
+    except ConfigError as error:
+        problems += error.problems
+    else:
+        if not problems:
+            return settings
+    raise ConfigError(
+        [dataclasses.replace(p, secret=True) if _under(p.key, secret_keys) else p for p in problems]
+    )

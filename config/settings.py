@@ -25,13 +25,10 @@ from config.images import (
     parse_version,
 )
 from config.numbers import NumbersFromText
+from config.ports import CHAT_PORT, EMBEDDING_PORT  # noqa: F401 (also read from here)
 
 HostName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,23}$")]
 """A host's name in the stack: it becomes part of resource names, so DNS-label style."""
-
-CHAT_PORT = 8000
-EMBEDDING_PORT = 8001
-"""Ports of the vLLM servers on their host (published on the host's private IP only)."""
 
 
 class StrictModel(NumbersFromText):
@@ -145,9 +142,7 @@ class ImagesConfig(StrictModel):
         if self.vllm_version:
             return parse_version(self.vllm_version)
         kind, ref = self.vllm_image_kind, self.vllm_ref
-        if kind is None or ref is None or not kind.tag_is_vllm_version:
-            return None
-        return ref.version
+        return ref.release_version(kind.tags) if kind and ref else None
 
 
 MetisVersion = Literal["1.0", "1.1", "1.2", "1.3", "1.4", "1.5"]

@@ -16,7 +16,7 @@ OVERHEAD_GIB = 1.5
 KV_BYTES = 2
 """KV cache entries are kept in 16 bits unless vLLM is told otherwise."""
 
-_BYTES_PER_PARAM = {None: 2.0, "fp8": 1.0, "awq": 0.55, "gptq": 0.55}
+_BYTES_PER_PARAM = {None: 2.0, "fp8": 1.0, "awq": 0.55, "gptq": 0.55, "mxfp4": 0.53}
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,11 @@ class Footprint:
 
 
 def weights_gib(spec: ChatModelSpec | EmbeddingModelSpec, quantization: str | None) -> float:
+    """Weights as served: quantized as configured, else as the checkpoint stores them."""
     published = getattr(spec, "weights_gib", None)
     if published is not None:
         return published
-    return spec.params_b * 1e9 * _BYTES_PER_PARAM[quantization] / GIB
+    return spec.params_b * 1e9 * _BYTES_PER_PARAM[quantization or spec.quantization] / GIB
 
 
 def kv_cache_gib(spec: ChatModelSpec | EmbeddingModelSpec, tokens: int) -> float:

@@ -1,5 +1,4 @@
-"""Reads a stack's `metis-llm:*` config from Pulumi: the only module of config/ that
-imports Pulumi."""
+"""Reads a stack's config from Pulumi: the only module of config/ that imports Pulumi."""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockMonitor
 
 from config.errors import NAMESPACE, ConfigError
-from config.loader import load_settings
+from config.loader import load_stack
 from config.placeholders import PlaceholderError, placeholder_problems
 from config.settings import Settings
 
@@ -26,7 +25,8 @@ class StackConfig:
 
 
 def _decode(value: Any) -> Any:
-    """Pulumi passes structured values as JSON text and scalars as text."""
+    """Pulumi passes structured values as JSON text and scalars as text. Text that is not
+    JSON, or JSON too large for Python to read (over 4,300 digits), stays text."""
     if not isinstance(value, str):
         return value
     try:
@@ -35,15 +35,15 @@ def _decode(value: Any) -> Any:
         return value
 
 
-def _namespace_values() -> dict[str, Any]:
-    """Every `metis-llm:` key the engine passed to this program, namespace stripped."""
+def engine_config() -> tuple[dict[str, Any], set[str]]:
+    """Every key the engine passed to this program, whatever its namespace (values decoded,
+    secrets left as given), and which of them it holds as secrets."""
     everything = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    prefix = f"{NAMESPACE}:"
-    return {
-        key.removeprefix(prefix): _decode(value)
-        for key, value in everything.items()
-        if key.startswith(prefix)
+    secret_keys = {key for key in everything if runtime_config.is_config_secret(key)}
+    values = {
+        key: value if key in secret_keys else _decode(value) for key, value in everything.items()
     }
+    return values, secret_keys
 
 
 def running_under_mocks() -> bool:
@@ -56,12 +56,12 @@ def load_stack_config() -> StackConfig:
     """The stack's validated settings and secrets. Invalid config, and in a real run the
     shipped example values, stop the program with one message and no traceback, before any
     resource is registered."""
-    config = pulumi.Config(NAMESPACE)
-    hf_token = config.get_secret("hf_token")
+    values, secret_keys = engine_config()
     try:
-        settings = load_settings(_namespace_values(), has_hf_token=hf_token is not None)
+        settings = load_stack(values, secret_keys=secret_keys)
         if not running_under_mocks() and (examples := placeholder_problems(settings)):
             raise PlaceholderError(examples)
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
+    hf_token = pulumi.Config(NAMESPACE).get_secret("hf_token") if settings.has_hf_token else None
     return StackConfig(settings=settings, hf_token=hf_token)

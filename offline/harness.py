@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.stack import run_pulumi_func
@@ -22,10 +21,9 @@ from pulumi.runtime.sync_await import _sync_await
 
 from config.errors import NAMESPACE
 from offline.mocks import CloudMocks
+from offline.stackfile import read_stack_file
 
 PROGRAM = Path(__file__).resolve().parent.parent / "__main__.py"
-SECRET_PLACEHOLDER = "offline-placeholder-for-an-encrypted-secret"
-"""Stands in for `secure:` stack values, which only the Pulumi CLI can decrypt."""
 
 
 @dataclass
@@ -123,14 +121,12 @@ def stack_file_config(stack_file: Path) -> tuple[dict[str, str], list[str]]:
     """A stack file's `config:` as the engine passes it to a program: fully qualified keys,
     structured values as JSON text. Secrets (`secure:` values, which only the CLI can
     decrypt) are replaced by a placeholder and listed as secret keys."""
-    document = yaml.safe_load(stack_file.read_text()) or {}
-    values, secret_keys = {}, []
-    for key, value in (document.get("config") or {}).items():
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            values[key], secret_keys = SECRET_PLACEHOLDER, [*secret_keys, key]
-        else:
-            values[key] = value if isinstance(value, str) else json.dumps(value)
-    return values, secret_keys
+    config = read_stack_file(stack_file)
+    values = {
+        key: value if isinstance(value, str) else json.dumps(value)
+        for key, value in config.values.items()
+    }
+    return values, sorted(config.secret_keys)
 
 
 def resolve(output: Any) -> StackOutput:

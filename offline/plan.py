@@ -3,13 +3,13 @@ the mocks, and the plan as text (resource tree, outputs, hourly cost)."""
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from config.exposure import opens_to_internet, public_blocks, reach
 from config.placeholders import PlaceholderError, placeholder_problems
 from config.settings import Settings
 from offline.harness import ProgramRun, run_stack_file, stack_name
@@ -67,14 +67,15 @@ def cost_line(settings: Settings) -> str:
 
 
 def public_router_warning(settings: Settings) -> str | None:
-    """A banner when the router is open to the whole internet (only `allow_public` allows it)."""
+    """A banner when the router's callers are the internet (as `config.exposure` judges a
+    CIDR list; only `allow_public` allows it)."""
     router = settings.router
-    world = [c for c in router.allowed_cidrs if ipaddress.ip_network(c).prefixlen == 0]
-    if not world:
+    if not opens_to_internet(router.allowed_cidrs):
         return None
+    wide = public_blocks(router.allowed_cidrs)
     return (
-        f"WARNING: THE ROUTER IS OPEN TO THE WHOLE INTERNET: tcp {router.port} from "
-        f"{' and '.join(world)} (metis-llm:router.allow_public: true). Only the router key "
+        f"WARNING: THE ROUTER IS OPEN TO {reach(wide).upper()}: tcp {router.port} from "
+        f"{' and '.join(wide)} (metis-llm:router.allow_public: true). Only the router key "
         "protects your models. The policy pack refuses this unless its config sets "
         f"no-world-ingress.allowPublicRouterPort: {router.port}."
     )

@@ -1,15 +1,23 @@
-"""Network: one security group that lets in the router's callers and nothing else."""
+"""Network: the hosts' security group (vLLM within the group, SSH in ssh mode) and the router's
+(its port from its callers), and nothing else."""
 
 from components.network import Network, NetworkArgs
 from tests.component_cases import build
 from tests.config_cases import valid, with_changes
 
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+GROUP = "aws:ec2/securityGroup:SecurityGroup"
 
 
 def ingress_of(settings) -> list[dict]:
     run = build(lambda: Network("net", NetworkArgs(settings=settings, stack="test")))
     return [rule.inputs for rule in run.of_type(INGRESS)]
+
+
+def group_ids(settings) -> dict[str, str]:
+    """The id of each security group by resource name."""
+    run = build(lambda: Network("net", NetworkArgs(settings=settings, stack="test")))
+    return {group.name: group.resource_id for group in run.of_type(GROUP)}
 
 
 def test_router_port_is_open_to_each_allowed_cidr_only(minimal_raw):
@@ -43,14 +51,41 @@ def test_nothing_else_is_let_in(minimal_raw):
     assert ports == {(8888, 8888), (8000, 8001)}
 
 
-def test_the_group_lives_in_the_default_vpc_unless_one_is_named(minimal_raw):
+def test_the_groups_live_in_the_default_vpc_unless_one_is_named(minimal_raw):
     run = build(lambda: Network("net", NetworkArgs(settings=valid(minimal_raw), stack="test")))
-    (group,) = run.of_type("aws:ec2/securityGroup:SecurityGroup")
-    assert group.inputs["vpcId"] == "vpc-0123456789abcdef0"
+    groups = run.of_type(GROUP)
+    assert {group.inputs["vpcId"] for group in groups} == {"vpc-0123456789abcdef0"}
 
 
 def test_a_named_vpc_is_used(minimal_raw):
     raw = with_changes(minimal_raw, network={"vpc_id": "vpc-0aaaaaaaaaaaaaaaa"})
     run = build(lambda: Network("net", NetworkArgs(settings=valid(raw), stack="test")))
-    (group,) = run.of_type("aws:ec2/securityGroup:SecurityGroup")
-    assert group.inputs["vpcId"] == "vpc-0aaaaaaaaaaaaaaaa"
+    assert {group.inputs["vpcId"] for group in run.of_type(GROUP)} == {"vpc-0aaaaaaaaaaaaaaaa"}
+
+
+def test_the_router_port_is_opened_in_the_router_group_only(minimal_raw):
+    settings = valid(minimal_raw)
+    groups = group_ids(settings)
+    router_rules = [r for r in ingress_of(settings) if r["fromPort"] == 8888]
+    assert router_rules
+    assert {r["securityGroupId"] for r in router_rules} == {groups["net-router-sg"]}
+
+
+def test_the_hosts_group_opens_only_vllm_within_itself_and_ssh_in_ssh_mode(minimal_raw):
+    raw = with_changes(minimal_raw, access={"mode": "ssh", "admin_cidrs": ["198.51.100.7/32"]})
+    settings = valid(raw)
+    hosts_group = group_ids(settings)["net-sg"]
+    ports = {
+        (r["fromPort"], r["toPort"])
+        for r in ingress_of(settings)
+        if r["securityGroupId"] == hosts_group
+    }
+    assert ports == {(8000, 8001), (22, 22)}
+
+
+def test_blocks_differing_only_in_where_the_zeros_are_get_rules_of_their_own(minimal_raw):
+    router = {"allowed_cidrs": ["2001:db8::1/128", "2001:db8:1::/128"]}
+    settings = valid(with_changes(minimal_raw, router=router))
+    run = build(lambda: Network("net", NetworkArgs(settings=settings, stack="test")))
+    names = [rule.name for rule in run.of_type(INGRESS) if "router" in rule.name]
+    assert len(set(names)) == len(names) == 2

@@ -1,13 +1,16 @@
 """Fuzzed stack configs: loading one either yields settings or raises one ConfigError whose
-problems each name a `metis-llm:` key, never any other exception.
+problems each name a key, never any other exception, in bounded time and memory.
 
 Configs start from the dev, prod and minimal stacks and are changed within the schema
 (valid), given bad values of the right type (invalid: the problem names the key), or broken
 (malformed: wrong types, missing keys, huge numbers, unicode, empty maps, nested junk,
-None). Values are what a stack file can hold once decoded from JSON: integers of up to
-4300 digits (Python's JSON decoder refuses longer ones), floats including inf and nan.
-Each property runs EXAMPLES examples per base stack, 3,750 in all (about 15 s); a failure
-prints the falsifying config and a `@reproduce_failure` blob.
+None). Values are what a stack file can hold once decoded: integers of any size (past the
+4,300 digits Python's JSON and YAML readers take), floats including inf and nan, values
+shared many times over (YAML aliases: 2^200 values once expanded) or containing themselves,
+nesting past any setting. Whole stack configs are fuzzed as the engine passes them (other
+namespaces, misspelt ones, secret keys), and stack files as text through the plan's reader.
+Each property runs EXAMPLES examples per base stack, 5,500 in all (see the README for the
+time); a failure prints the falsifying config and a `@reproduce_failure` blob.
 """
 
 from __future__ import annotations
@@ -18,16 +21,22 @@ import re
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from config.catalog import SEED_INSTANCES
 from config.errors import NAMESPACE, ConfigError
-from config.loader import KNOWN_KEYS, load_settings
+from config.loader import KNOWN_KEYS, load_settings, load_stack
 from config.rules.models import MANAGED_FLAGS
 from config.settings import MetisVersion, Settings
+from config.vllm_flags import UNSUPPORTED_FLAGS
+from offline.stackfile import PlanError, read_stack_text
 from tests.config_cases import valid, with_changes
-from tests.conftest import stack_raw_config
+from tests.conftest import EXAMPLE_KEY, stack_raw_config
+
+pytestmark = pytest.mark.timeout(600)
+"""A blow-up (an alias bomb walked whole) fails the run instead of hanging it."""
 
 EXAMPLES = 250
 FUZZ = settings(
@@ -58,13 +67,15 @@ def load(raw: dict[str, Any], **options: Any) -> Settings | ConfigError:
         return well_formed(error)
 
 
-def well_formed(error: ConfigError) -> ConfigError:
+def well_formed(error: ConfigError, *, own_keys_only: bool = True) -> ConfigError:
     message = str(error)
     assert error.problems, "a ConfigError without problems"
     assert error.args == (message,)
+    assert len(message) < 2000 * len(error.problems), "a problem shown unbounded"
     for problem in error.problems:
         assert isinstance(problem.key, str)
-        assert problem.key.startswith(f"{NAMESPACE}:"), problem.key
+        if own_keys_only:
+            assert problem.key.startswith(f"{NAMESPACE}:"), problem.key
         assert str(problem) in message
     return error
 
@@ -86,23 +97,25 @@ def host_change(raw: dict[str, Any], **fields: Any) -> dict[str, Any]:
 narrow_cidrs = st.one_of(
     st.builds(
         ipaddress.IPv4Network,
-        st.tuples(st.integers(0, 2**32 - 1), st.integers(1, 32)),
+        st.tuples(st.integers(0, 2**32 - 1), st.integers(12, 32)),
         strict=st.just(False),
     ),
     st.builds(
         ipaddress.IPv6Network,
-        st.tuples(st.integers(0, 2**128 - 1), st.integers(1, 128)),
+        st.tuples(st.integers(0, 2**128 - 1), st.integers(20, 128)),
         strict=st.just(False),
     ),
 ).map(str)
+"""Blocks of at most a /12 (IPv4) or a /20 (IPv6): five of them stay below what counts as
+the internet (config.exposure)."""
 
 
 @st.composite
 def router_changes(draw: st.DrawFn) -> dict[str, Any]:
-    cidrs = draw(st.lists(narrow_cidrs, min_size=1, max_size=5))
+    cidrs = draw(st.lists(narrow_cidrs, min_size=1, max_size=5, unique=True))
     public = draw(st.booleans())
     if public:
-        cidrs += draw(st.lists(st.sampled_from(["0.0.0.0/0", "::/0"]), max_size=2))
+        cidrs += draw(st.lists(st.sampled_from(["0.0.0.0/0", "::/0"]), max_size=2, unique=True))
     return {
         "port": draw(st.integers(1024, 65535).filter(lambda port: port not in (8000, 8001))),
         "num_workers": draw(st.integers(1, 64)),
@@ -142,7 +155,9 @@ valid_changes = st.fixed_dictionaries(
             {},
             optional={
                 # "chat-..." never equals an embedding served name.
-                "served_name": st.text(max_size=190).map("chat-{}".format),
+                "served_name": st.text(
+                    st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp")), max_size=190
+                ).map(lambda text: f"chat-{text}".rstrip()),
                 "extra_args": st.lists(st.sampled_from(SAFE_VLLM_FLAGS), unique=True),
             },
         ),
@@ -174,12 +189,58 @@ def not_a_cidr(text: str) -> bool:
     return False
 
 
+def respelt_block(network: str) -> st.SearchStrategy[str]:
+    """Other spellings AWS would take differently: bare, with a netmask, upper case."""
+    block = ipaddress.ip_network(network)
+    spellings = [str(block.network_address).upper(), block.with_netmask, network.upper()]
+    return st.sampled_from([text for text in spellings if text != network] or ["x"])
+
+
 bad_cidrs = st.one_of(
     st.text().filter(not_a_cidr),
     # host bits set, prefixes too long, the world with host bits
     st.builds("{}/{}".format, st.ip_addresses(), st.integers(0, 129)).filter(not_a_cidr),
-    # the world, while the config does not say allow_public
-    st.sampled_from(["0.0.0.0/0", "::/0"]),
+    # the world, or more public addresses than a /8, while the config does not say allow_public
+    st.sampled_from(["0.0.0.0/0", "::/0", "0.0.0.0/1", "128.0.0.0/1", "2000::/3", "16.0.0.0/7"]),
+    # bare addresses, netmasks, upper case
+    narrow_cidrs.flatmap(respelt_block).filter(lambda text: text != "x"),
+)
+world_unions = st.sampled_from(
+    [
+        ["16.0.0.0/8", "17.0.0.0/8"],
+        ["2a00::/16", "2a01::/16"],
+        ["20.0.0.0/9", "20.128.0.0/9", "21.0.0.0/9"],
+    ]
+)
+"""Blocks that are the internet only together: the problem is at the list."""
+
+
+def respelt_flag(flag: str) -> st.SearchStrategy[str]:
+    """A refused vLLM flag as vLLM still reads it: `_` for `-`, `=value`, cut short."""
+    body = flag[2:]
+    return st.builds(
+        lambda swaps, cut, value: (
+            "--"
+            + "".join(
+                "_" if c == "-" and swap else c for c, swap in zip(body, swaps, strict=False)
+            )[:cut]
+            + value
+        ),
+        st.lists(st.booleans(), min_size=len(body), max_size=len(body)),
+        st.integers(1, len(body)),
+        st.sampled_from(["", "=2", "=x"]),
+    )
+
+
+refused_flags = sorted(
+    f for f in {**MANAGED_FLAGS, **UNSUPPORTED_FLAGS} if f.startswith("--") and f != "--"
+)
+ECDSA_KEY = (
+    "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZMy7"
+    "opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg= me@host"
+)
+control_text = st.text(min_size=1, max_size=20).filter(
+    lambda text: any(ord(c) < 32 or ord(c) == 127 for c in text)
 )
 rolling_tags = st.sampled_from(["", ":latest", ":nightly", ":main", ":stable", ":latest-cu128"])
 host_names = st.from_regex(r"\A[a-z][a-z0-9-]{0,23}\Z")
@@ -221,13 +282,49 @@ def invalid_changes(raw: dict[str, Any]) -> st.SearchStrategy[tuple[dict[str, An
         at("chat", "max_model_len", st.integers(max_value=15)),
         at("chat", "tensor_parallel_size", st.sampled_from([3, 5, 6, 7, 12, 24])),
         at(
+            "router",
+            "allowed_cidrs",
+            world_unions,
+            f"{NAMESPACE}:router.allowed_cidrs",
+        ),
+        at(
+            "router",
+            "allowed_cidrs",
+            narrow_cidrs.map(lambda block: [block, block]),
+            f"{NAMESPACE}:router.allowed_cidrs[1]",
+        ),
+        at(
             "chat",
             "extra_args",
-            st.tuples(st.sampled_from(sorted(MANAGED_FLAGS))).map(list),
+            st.sampled_from(refused_flags).flatmap(respelt_flag).map(lambda flag: [flag, "2"]),
             f"{NAMESPACE}:chat.extra_args[0]",
         ),
+        at(
+            "chat",
+            "extra_args",
+            st.tuples(st.sampled_from(["-tp", "-pp", "-dp", "-q", "-t", "-p", "-n", "-r"])).map(
+                list
+            ),
+            f"{NAMESPACE}:chat.extra_args[0]",
+        ),
+        at("chat", "served_name", st.one_of(control_text, st.text(max_size=20).map("-{}".format))),
+        at("embedding", "served_name", st.text(max_size=20).map(" {} ".format)),
+        at("access", "ssh_public_key", st.just(ECDSA_KEY)),
+        at("access", "ssh_identity_file", st.just("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA")),
         at("images", "vllm", rolling_tags.map("vllm/vllm-openai{}".format)),
         at("images", "litellm", rolling_tags.map("ghcr.io/berriai/litellm{}".format)),
+        at(
+            "images",
+            "litellm",
+            st.sampled_from(["py3.13-v1.82.7", "latest-v1.108.7", "1.108.7", "v1.82.7-stable"]).map(
+                "ghcr.io/berriai/litellm:{}".format
+            ),
+        ),
+        at(
+            "images",
+            "vllm",
+            st.sampled_from(["  vllm/vllm-openai:v0.32.0", "vllm/vllm-openai:v0.32.0\n"]),
+        ),
         at(
             "metis",
             "temperature",
@@ -272,17 +369,50 @@ def test_a_bad_value_is_reported_at_its_key(base, data):
 
 # Malformed: wrong types, missing keys, junk anywhere
 
+BEYOND_JSON = st.integers(4301, 20_000).map(lambda digits: 10**digits - 1)
+"""Integers longer than Python's JSON and YAML readers take (built, not parsed)."""
+
+
+def shared(levels: int) -> list:
+    """A value shared 2^levels times over, as YAML aliases of aliases give it."""
+    value: list = ["lol"]
+    for _ in range(levels):
+        value = [value, value]
+    return value
+
+
+def containing_itself() -> dict:
+    loop: dict = {"model": "x"}
+    loop["chat"] = loop
+    return loop
+
+
+def nested(depth: int) -> list:
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 json_scalars = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(),
     HUGE_INTEGERS,
+    BEYOND_JSON,
     st.floats(),
     st.text(),
+    st.builds(str.__mul__, st.text(min_size=1, max_size=3), st.integers(30_000, 100_000)),
     st.sampled_from(["", "0", "true", "null", "{}", "[]", "gpu-1", "ssm", "1.5", "0.0.0.0/0"]),
 )
+bounds_breakers = st.one_of(
+    st.integers(20, 200).map(shared),
+    st.builds(containing_itself),
+    st.integers(17, 3000).map(nested),
+)
+"""Values past config.shape's bounds: alias bombs, self-reference, deep nesting."""
 junk = st.recursive(
-    json_scalars,
+    st.one_of(json_scalars, bounds_breakers),
     lambda children: st.one_of(
         st.lists(children, max_size=4),
         st.dictionaries(
@@ -296,7 +426,10 @@ junk = st.recursive(
 
 
 def paths(value: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
-    """The path of every value nested in a config's mappings and lists."""
+    """The path of every value nested in a config's mappings and lists, down to the depth of
+    the deepest setting (junk below that is changed whole)."""
+    if len(prefix) >= 4:
+        return []
     if isinstance(value, dict):
         items = list(value.items())
     elif isinstance(value, list):
@@ -353,9 +486,24 @@ def test_a_malformed_config_is_reported_not_crashed_on(base, data, has_hf_token)
 @given(data=st.data())
 def test_loading_leaves_the_given_config_unchanged(base, data):
     raw = data.draw(malformed(base))
-    before = repr(raw)
+    before = snapshot(raw)
     load(raw)
-    assert repr(raw) == before
+    assert snapshot(raw) == before
+
+
+def snapshot(value: Any, limit: int = 20_000) -> list[tuple[Any, ...]]:
+    """Every container reachable from a value (each once, however often shared, up to a
+    limit) with what it holds: equal snapshots mean nothing was changed in place."""
+    seen, found, pending = set(), [], [value]
+    while pending and len(found) < limit:
+        item = pending.pop()
+        if not isinstance(item, dict | list) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        pairs = list(item.items()) if isinstance(item, dict) else list(enumerate(item))
+        found.append((id(item), tuple((k, id(v), type(v).__name__) for k, v in pairs)))
+        pending += [v for _, v in pairs]
+    return found
 
 
 # The catalog: numbers of the instances and models a stack uses
@@ -410,3 +558,100 @@ def test_huge_catalog_numbers_are_reported_not_crashed_on(raw):
 @example(digits=4301)
 def test_any_vllm_version_is_reported_not_crashed_on(digits):
     load(with_changes(DEV, images={"vllm_version": "9" * digits + ".0"}))
+
+
+# Whole stack configs as the engine passes them: every namespace, secret keys
+
+
+def qualified(raw: dict[str, Any]) -> dict[str, Any]:
+    return {f"{NAMESPACE}:{key}": value for key, value in raw.items()}
+
+
+namespaces = st.one_of(
+    st.sampled_from(["aws", "docker", "random", "metis_llm", "Metis-LLM", "metisllm", "metis"]),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz-_", min_size=1, max_size=12),
+)
+
+
+@st.composite
+def engine_configs(draw: st.DrawFn, base: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """A whole stack config (qualified keys, malformed values) and its secret keys."""
+    config = qualified(draw(malformed(base)))
+    extra = draw(
+        st.dictionaries(
+            st.builds("{}:{}".format, namespaces, st.sampled_from(sorted(KNOWN_KEYS))),
+            junk,
+            max_size=3,
+        )
+    )
+    config.update(extra)
+    if draw(st.booleans()):
+        config[f"{NAMESPACE}:hf_token"] = draw(st.one_of(st.text(), junk))
+    secret_keys = set(draw(st.lists(st.sampled_from(sorted(config) or ["x"]), max_size=3)))
+    return config, secret_keys
+
+
+@FUZZ
+@given(data=st.data())
+def test_a_whole_stack_config_is_loaded_or_reported_as_the_engine_passes_it(base, data):
+    config, secret_keys = data.draw(engine_configs(base))
+    try:
+        load_stack(config, secret_keys=secret_keys)
+    except ConfigError as error:
+        well_formed(error, own_keys_only=False)
+
+
+# Stack files as text, through the offline plan's reader
+
+
+yaml_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(10**30), 10**30),
+        st.floats(allow_nan=False),
+        st.text(max_size=30),
+        st.sampled_from(
+            ["2024-01-01", "0x" + "f" * 20_000, "9" * 5000, "!!binary aGk=", "*a", "&a x"]
+        ),
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=10,
+)
+
+
+@st.composite
+def stack_file_texts(draw: st.DrawFn) -> str:
+    """The dev stack file with keys added in YAML text: junk, aliases, bombs, bad syntax."""
+    lines = ["config:"]
+    lines += [f"  {NAMESPACE}:access: {{ssh_public_key: {EXAMPLE_KEY}}}"]
+    for _ in range(draw(st.integers(0, 4))):
+        key = draw(st.builds("{}:{}".format, namespaces, st.sampled_from(sorted(KNOWN_KEYS))))
+        value = yaml.safe_dump(draw(yaml_values), default_flow_style=True, width=10**9).strip()
+        lines.append(f"  {key}: {draw(st.sampled_from(['', '&a ', '!!str ']))}{value}")
+    if draw(st.booleans()):
+        levels = draw(st.integers(1, 30))
+        lines += ["  aws:anchors:", '    l0: &l0 ["lol", "lol"]']
+        lines += [f"    l{i}: &l{i} [*l{i - 1}, *l{i - 1}]" for i in range(1, levels + 1)]
+        lines.append(f"  {NAMESPACE}:chat: *l{levels}")
+    if draw(st.booleans()):
+        lines.insert(draw(st.integers(0, len(lines))), draw(st.text(max_size=30)))
+    return "\n".join(lines) + "\n"
+
+
+@FUZZ
+@given(text=stack_file_texts())
+def test_a_stack_file_is_read_or_reported_not_crashed_on(text):
+    try:
+        config = read_stack_text(text, "Pulumi.fuzz.yaml")
+    except PlanError:
+        return
+    except ConfigError as error:
+        well_formed(error, own_keys_only=False)
+        return
+    try:
+        load_stack(config.values, secret_keys=config.secret_keys)
+    except ConfigError as error:
+        well_formed(error, own_keys_only=False)

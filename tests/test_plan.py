@@ -17,6 +17,7 @@ from offline.__main__ import main
 from offline.artifacts import plan_files
 from offline.harness import ProgramRun, reveal
 from offline.plan import Plan, cost_line, output_lines, render_plan
+from offline.stackfile import SECRET_PLACEHOLDER
 from offline.tree import render_tree
 from renderers.topology import render_topology
 from tests.conftest import ROOT, STACK_FILES, stack_raw_config, stack_run
@@ -238,26 +239,49 @@ def test_plan_command_takes_any_stack_file(
 
 
 def test_plan_never_shows_the_hf_token(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    stack_file = _write_stack(tmp_path / "Pulumi.dev.yaml", {"metis-llm:hf_token": HF_TOKEN})
+    encrypted = {"secure": "v1:EncryptedTokenNeverShown=="}
+    stack_file = _write_stack(tmp_path / "Pulumi.dev.yaml", {"metis-llm:hf_token": encrypted})
 
     assert main(["plan", str(stack_file), "--out", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
     assert "envs.HF_TOKEN: [secret]" in out
-    assert HF_TOKEN not in out
-    assert all(HF_TOKEN not in p.read_text() for p in (tmp_path / "out").rglob("*.*"))
+    shown = [out, *(p.read_text() for p in (tmp_path / "out").rglob("*.*"))]
+    assert not any(SECRET_PLACEHOLDER in text or "EncryptedToken" in text for text in shown)
 
 
-@pytest.mark.parametrize("world", ["0.0.0.0/0", "0::/0"])
-def test_a_public_router_is_announced_loudly(
-    world: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_a_plain_text_hf_token_is_refused_without_showing_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    public = {"allowed_cidrs": [world], "allow_public": True}
+    stack_file = _write_stack(tmp_path / "Pulumi.dev.yaml", {"metis-llm:hf_token": HF_TOKEN})
+
+    assert main(["plan", str(stack_file), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "metis-llm:hf_token = [secret]: stored in plain text" in err
+    assert HF_TOKEN not in err
+
+
+@pytest.mark.parametrize(
+    ("cidrs", "shown"),
+    [
+        (["0.0.0.0/0"], "THE WHOLE INTERNET: tcp 8888 from 0.0.0.0/0"),
+        (["::/0"], "THE WHOLE INTERNET: tcp 8888 from ::/0"),
+        (
+            ["0.0.0.0/1", "128.0.0.0/1"],
+            "THE WHOLE INTERNET: tcp 8888 from 0.0.0.0/1 and 128.0.0.0/1",
+        ),
+        (["10.0.0.0/8", "2000::/4"], "A LARGE PART OF THE INTERNET (MORE PUBLIC ADDRESSES THAN"),
+    ],
+)
+def test_a_public_router_is_announced_loudly(
+    cidrs: list[str], shown: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    public = {"allowed_cidrs": cidrs, "allow_public": True}
     router = {**stack_raw_config("dev")["router"], **public}
     stack_file = _write_stack(tmp_path / "Pulumi.dev.yaml", {"metis-llm:router": router})
 
     assert main(["plan", str(stack_file), "--out", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
-    assert f"WARNING: THE ROUTER IS OPEN TO THE WHOLE INTERNET: tcp 8888 from {world}" in out
+    assert f"WARNING: THE ROUTER IS OPEN TO {shown}" in out
 
 
 def test_a_router_open_to_listed_cidrs_only_gets_no_warning(

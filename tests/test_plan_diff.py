@@ -13,6 +13,7 @@ from offline.__main__ import main
 from offline.diff import PlanDiff, ValueChange, diff_leaves, diff_runs
 from offline.diff_report import change_lines, render_diff
 from offline.harness import run_stack_file
+from offline.stackfile import SECRET_PLACEHOLDER
 from offline.values import Leaf
 from tests.conftest import STACK_FILES, stack_run
 
@@ -128,13 +129,14 @@ def test_secret_change_is_shown_masked() -> None:
 
 def test_added_secret_env_var_is_named_but_masked(tmp_path: Path) -> None:
     document = yaml.safe_load(STACK_FILES["dev"].read_text())
-    document["config"]["metis-llm:hf_token"] = "hf_PlainTokenValueNeverShown123"
+    document["config"]["metis-llm:hf_token"] = {"secure": "v1:EncryptedTokenNeverShown=="}
     (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(document))
     diff = diff_runs(stack_run("dev"), run_stack_file(tmp_path / "Pulumi.dev.yaml"))
 
     report = render_diff(diff, stack="dev", before="a", after="b")
     assert _changed(diff)["metis-llm-chat-gpu-1-container"] == {"envs.HF_TOKEN"}
-    assert "hf_PlainTokenValueNeverShown123" not in report
+    assert "EncryptedTokenNeverShown" not in report
+    assert SECRET_PLACEHOLDER not in report
     assert "+ [secret]" in report
 
 

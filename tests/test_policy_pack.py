@@ -76,8 +76,8 @@ def findings(
     registrations: Sequence[Registration],
     config: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Finding]:
-    """Every diagnostic the pack reports for the resources (violations, and advisories for
-    what a preview cannot know), with the given pack config
+    """Every diagnostic the pack reports for the resources, one by one and as a stack
+    (violations, and advisories for what a preview cannot know), with the given pack config
     (`{policy name: {property: value}}`, as in a --policy-pack-config file)."""
     analyzer.Configure(
         analyzer_pb2.ConfigureAnalyzerRequest(
@@ -87,6 +87,19 @@ def findings(
             }
         )
     )
+    names = {registration.urn: registration.name for registration in registrations}
+
+    def found_in(response: analyzer_pb2.AnalyzeResponse, resource: str | None) -> list[Finding]:
+        return [
+            Finding(
+                diagnostic.policyName,
+                resource or names.get(diagnostic.urn, ""),
+                diagnostic.message,
+                diagnostic.enforcementLevel == analyzer_pb2.MANDATORY,
+            )
+            for diagnostic in response.diagnostics
+        ]
+
     found = []
     for registration in registrations:
         request = analyzer_pb2.AnalyzeRequest(
@@ -95,16 +108,16 @@ def findings(
             urn=registration.urn,
             name=registration.name,
         )
-        found += [
-            Finding(
-                diagnostic.policyName,
-                registration.name,
-                diagnostic.message,
-                diagnostic.enforcementLevel == analyzer_pb2.MANDATORY,
+        found += found_in(analyzer.Analyze(request), registration.name)
+    stack = analyzer_pb2.AnalyzeStackRequest(
+        resources=[
+            analyzer_pb2.AnalyzerResource(
+                type=r.type, properties=struct(r.inputs), urn=r.urn, name=r.name
             )
-            for diagnostic in analyzer.Analyze(request).diagnostics
+            for r in registrations
         ]
-    return found
+    )
+    return found + found_in(analyzer.AnalyzeStack(stack), None)
 
 
 # What the pack declares
@@ -118,26 +131,56 @@ def test_the_pack_declares_every_policy_as_mandatory(analyzer):
     }
 
 
-def top_level_imports(source: str) -> set[str]:
-    """The top-level names of the absolute imports of a module."""
+def absolute_imports(source: str) -> set[str]:
+    """The modules a module imports by absolute name (`config.exposure`, `pulumi_policy`)."""
     names = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            names |= {alias.name.split(".")[0] for alias in node.names}
+            names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.split(".")[0])
+            names.add(node.module)
     return names
 
 
-def test_the_pack_imports_nothing_beyond_its_requirements():
-    """It runs in its own virtualenv, built from policy/requirements.txt alone."""
+def project_modules_reached(names: set[str]) -> dict[str, set[str]]:
+    """Each project module (and package `__init__`) the names reach, directly or through each
+    other, with what it imports itself."""
+    reached: dict[str, set[str]] = {}
+    pending = [name for name in names if name.split(".")[0] in PROJECT_PACKAGES]
+    while pending:
+        name = pending.pop()
+        if name in reached:
+            continue
+        path = PROJECT_DIR.joinpath(*name.split("."))
+        path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+        reached[name] = absolute_imports(path.read_text())
+        parent = name.rpartition(".")[0]
+        pending += [n for n in [*reached[name], parent] if n.split(".")[0] in PROJECT_PACKAGES]
+    return reached
+
+
+PROJECT_DIR = POLICY_DIR.parent
+PROJECT_PACKAGES = {"config"}
+"""What the pack may import from the project (its `__main__` puts the project on sys.path)."""
+
+
+def test_the_pack_imports_nothing_beyond_its_requirements_and_the_standard_library():
+    """It runs in its own virtualenv, built from policy/requirements.txt alone, and reads the
+    stack config's definitions from modules of the project that use the standard library
+    only."""
     modules = [
         path
         for path in POLICY_DIR.rglob("*.py")
         if "venv" not in path.relative_to(POLICY_DIR).parts
     ]
-    imported = set().union(*(top_level_imports(path.read_text()) for path in modules))
-    assert imported - sys.stdlib_module_names == {"pulumi_policy", "guardrails"}
+    imported = set().union(*(absolute_imports(path.read_text()) for path in modules))
+    outside = {name.split(".")[0] for name in imported} - sys.stdlib_module_names
+    assert outside == {"pulumi_policy", "guardrails", "config"}
+    reached = project_modules_reached(imported)
+    assert {"config", "config.exposure", "config.ports", "config.images"} <= set(reached)
+    for module, its_imports in reached.items():
+        foreign = {n.split(".")[0] for n in its_imports} - sys.stdlib_module_names - {"config"}
+        assert foreign == set(), f"{module} imports {foreign}"
     assert "pulumi-policy" in (POLICY_DIR / "requirements.txt").read_text()
 
 
@@ -196,13 +239,23 @@ VARIANTS = [
         id="router-rule-from-the-ipv6-world",
     ),
     pytest.param(
-        "no-world-ingress",
+        "vllm-ports-private",
         Variant(
             INGRESS_RULE,
             "vllm-internal",
-            {("referencedSecurityGroupId",): DELETE, ("cidrIpv4",): "0.0.0.0/0"},
+            {("referencedSecurityGroupId",): DELETE, ("cidrIpv4",): "198.51.100.0/24"},
         ),
-        id="vllm-rule-from-the-world",
+        id="vllm-rule-from-a-cidr",
+    ),
+    pytest.param(
+        "vllm-ports-private",
+        Variant(INGRESS_RULE, "router-", {("fromPort",): 8000.0, ("toPort",): 8000.0}),
+        id="router-rule-on-a-vllm-port",
+    ),
+    pytest.param(
+        "vllm-ports-private",
+        Variant(INGRESS_RULE, "vllm-internal", {("referencedSecurityGroupId",): "sg-0other"}),
+        id="vllm-rule-from-another-group",
     ),
     pytest.param(
         "no-world-ingress",

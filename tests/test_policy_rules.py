@@ -6,17 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pulumi_policy import (
-    EnforcementLevel,
-    PolicyCustomTimeouts,
-    PolicyResourceOptions,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-)
-from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
+from pulumi_policy import EnforcementLevel
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
-from config.images import ImageRef
+from config.images import TAG_SCHEMES, ImageRef
 from policy.guardrails import POLICIES
 from policy.guardrails.containers import BACKENDS_PRIVATE, CONTAINER, IMAGES_PINNED, REMOTE_IMAGE
 from policy.guardrails.instances import (
@@ -32,43 +25,13 @@ from policy.guardrails.network import (
     NO_WORLD_INGRESS,
     SECURITY_GROUP,
     SECURITY_GROUP_RULE,
+    VLLM_PORTS_PRIVATE,
 )
 from policy.guardrails.pinning import is_pinned
+from tests.policy_cases import stack_violations, urn_of, violations
 
-OPTIONS = PolicyResourceOptions(
-    protect=False,
-    ignore_changes=[],
-    delete_before_replace=None,
-    aliases=[],
-    custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
-    additional_secret_outputs=[],
-)
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 WORLD = ["0.0.0.0/0", "::/0"]
-
-
-def violations(
-    policy: ResourceValidationPolicy,
-    resource_type: str,
-    props: dict[str, Any],
-    *,
-    stack: str = "dev",
-    config: dict[str, Any] | None = None,
-) -> list[str]:
-    """What a policy reports for one resource, given as the engine gives it."""
-    name = "res"
-    args = ResourceValidationArgs(
-        resource_type,
-        unknown_checking_proxy(deserialize_properties(props)),
-        f"urn:pulumi:{stack}::metis-llm::{resource_type}::{name}",
-        name,
-        OPTIONS,
-        None,
-        config,
-    )
-    found: list[str] = []
-    policy.validate(args, lambda message, urn=None: found.append(message))
-    return found
 
 
 def only(messages: list[str]) -> str:
@@ -186,6 +149,131 @@ def test_an_egress_rule_resource_to_the_world_passes():
     rule = {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "-1"}
     egress = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
     assert violations(NO_WORLD_INGRESS, egress, rule) == []
+
+
+def rules_from(*cidrs: str, protocol: str = "tcp", ports: tuple[int, int] = (8888, 8888)):
+    """One ingress rule resource per CIDR, as the program registers them."""
+    return [
+        (INGRESS_RULE, f"rule-{i}", ingress_rule(c, protocol, ports)) for i, c in enumerate(cidrs)
+    ]
+
+
+@pytest.mark.parametrize(
+    "cidrs",
+    [
+        ("0.0.0.0/1", "128.0.0.0/1"),
+        ("2000::/4", "3000::/4"),
+        ("0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1"),
+    ],
+)
+def test_rules_that_together_cover_the_internet_are_each_refused(cidrs):
+    found = stack_violations(NO_WORLD_INGRESS, rules_from(*cidrs))
+    assert {urn.rsplit("::", 1)[1] for urn, _ in found} == {f"rule-{i}" for i in range(len(cidrs))}
+    assert all("that is the whole internet" in message for _, message in found)
+
+
+def test_one_rule_covering_more_than_a_slash_8_of_public_addresses_is_refused():
+    (found,) = stack_violations(NO_WORLD_INGRESS, rules_from("16.0.0.0/7"))
+    assert "a large part of the internet" in found[1]
+
+
+@pytest.mark.parametrize(
+    "cidrs",
+    [("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"), ("17.0.0.0/8",), ("2001:db8::/32",)],
+)
+def test_private_ranges_or_one_organisations_block_pass(cidrs):
+    assert stack_violations(NO_WORLD_INGRESS, rules_from(*cidrs)) == []
+
+
+def test_halves_of_the_internet_on_different_ports_are_not_combined():
+    rules = [
+        *rules_from("0.0.0.0/1", ports=(443, 443)),
+        (INGRESS_RULE, "other", ingress_rule("128.0.0.0/1", ports=(22, 22))),
+    ]
+    found = stack_violations(NO_WORLD_INGRESS, rules)
+    assert all("a large part of the internet" in message for _, message in found)
+    assert "the whole internet" not in str(found)
+
+
+def test_a_rule_for_all_traffic_combines_with_a_port_rule():
+    rules = [
+        (INGRESS_RULE, "all", ingress_rule("16.0.0.0/8", "-1", (0, 0))),
+        (INGRESS_RULE, "tcp", ingress_rule("17.0.0.0/8", "tcp", (22, 22))),
+    ]
+    found = dict(stack_violations(NO_WORLD_INGRESS, rules))
+    assert "with tcp that is a large part of the internet" in found[urn_of(INGRESS_RULE, "all")]
+    assert "with all that is a large part of the internet" in found[urn_of(INGRESS_RULE, "tcp")]
+
+
+def test_the_allowed_router_port_may_be_opened_by_several_rules_together():
+    rules = rules_from("0.0.0.0/1", "128.0.0.0/1")
+    assert stack_violations(NO_WORLD_INGRESS, rules, config={"allowPublicRouterPort": 8888}) == []
+
+
+# vllm-ports-private
+
+
+@pytest.mark.parametrize(
+    ("protocol", "ports"),
+    [
+        ("tcp", (8000, 8000)),
+        ("tcp", (8001, 8001)),
+        ("tcp", (7000, 9000)),
+        ("-1", (0, 0)),
+        ("6", (8000, 8001)),
+    ],
+)
+def test_a_rule_reaching_a_vllm_port_from_a_cidr_is_refused(protocol, ports):
+    rule = ingress_rule("198.51.100.0/24", protocol, ports)
+    message = only(violations(VLLM_PORTS_PRIVATE, INGRESS_RULE, rule))
+    assert "from outside the stack's own group" in message
+
+
+def test_a_rule_reaching_the_vllm_ports_from_its_own_group_passes():
+    rule = {"referencedSecurityGroupId": "sg-1", "securityGroupId": "sg-1", "ipProtocol": "tcp",
+            "fromPort": 8000.0, "toPort": 8001.0}  # fmt: skip
+    assert violations(VLLM_PORTS_PRIVATE, INGRESS_RULE, rule) == []
+
+
+def test_a_rule_reaching_the_vllm_ports_from_another_group_is_refused():
+    rule = {"referencedSecurityGroupId": "sg-2", "securityGroupId": "sg-1", "ipProtocol": "tcp",
+            "fromPort": 8000.0, "toPort": 8001.0}  # fmt: skip
+    assert "from security group sg-2" in only(violations(VLLM_PORTS_PRIVATE, INGRESS_RULE, rule))
+
+
+def test_the_router_port_elsewhere_passes():
+    assert (
+        violations(VLLM_PORTS_PRIVATE, INGRESS_RULE, ingress_rule("0.0.0.0/0", ports=(8888, 8888)))
+        == []
+    )
+
+
+def test_udp_to_a_vllm_port_number_passes():
+    assert (
+        violations(
+            VLLM_PORTS_PRIVATE, INGRESS_RULE, ingress_rule("198.51.100.0/24", "udp", (8000, 8000))
+        )
+        == []
+    )
+
+
+def test_inline_and_security_group_rules_reaching_a_vllm_port_are_refused():
+    from_cidr = {"protocol": "tcp", "fromPort": 8000, "toPort": 8000, "cidrBlocks": ["10.0.0.0/8"]}
+    from_itself = {"protocol": "tcp", "fromPort": 8001, "toPort": 8001, "self": True}
+    group = {"ingress": [from_cidr, from_itself]}
+    assert len(violations(VLLM_PORTS_PRIVATE, SECURITY_GROUP, group)) == 1
+    rule = {"type": "ingress", "protocol": "tcp", "fromPort": 8000, "toPort": 8000, "self": True}
+    assert violations(VLLM_PORTS_PRIVATE, SECURITY_GROUP_RULE, rule) == []
+    rule = {**rule, "self": False, "prefixListIds": ["pl-1"]}
+    assert violations(VLLM_PORTS_PRIVATE, SECURITY_GROUP_RULE, rule)
+
+
+def test_the_group_ids_unknown_during_preview_are_left_to_the_update():
+    unknown = UNKNOWN_STRING_VALUE
+    rule = {"referencedSecurityGroupId": unknown, "securityGroupId": unknown, "ipProtocol": "tcp",
+            "fromPort": 8000.0, "toPort": 8001.0}  # fmt: skip
+    with pytest.raises(UnknownValueError):
+        violations(VLLM_PORTS_PRIVATE, INGRESS_RULE, rule)
 
 
 # instances-require-imdsv2
@@ -323,7 +411,7 @@ def test_a_container_image_unknown_during_preview_is_left_to_the_update():
 def test_the_pack_pins_images_like_the_stack_config(image):
     reference = ImageRef.parse(image)
     assert reference is not None
-    assert is_pinned(image) == reference.pinned
+    assert is_pinned(image) == any(reference.pinned(scheme) for scheme in TAG_SCHEMES)
 
 
 # backends-not-published

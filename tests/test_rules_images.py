@@ -1,7 +1,11 @@
 """Validation: images are pinned, the vLLM image's form is known, LiteLLM is safe."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from config.images import LITELLM_TAGS, VLLM_TAGS
+from config.rules.images import DEFAULTS
 from tests.config_cases import problem_at, valid, with_changes
 
 DIGEST = "sha256:" + "0" * 64
@@ -20,7 +24,7 @@ def test_a_rolling_or_missing_vllm_tag_is_reported(minimal_raw, reference):
     problem = problem_at(
         with_changes(minimal_raw, images={"vllm": reference}), "metis-llm:images.vllm"
     )
-    assert "rolling or missing tag" in problem.reason
+    assert "would change under the stack" in problem.reason
 
 
 @pytest.mark.parametrize(
@@ -105,10 +109,118 @@ def test_a_litellm_release_from_184_on_is_accepted(minimal_raw, tag):
 
 def test_a_litellm_digest_without_its_version_tag_is_reported(minimal_raw):
     raw = with_changes(minimal_raw, images={"litellm": f"ghcr.io/berriai/litellm@{DIGEST}"})
-    assert "version tag" in problem_at(raw, "metis-llm:images.litellm").fix
+    assert "release tag beside the digest" in problem_at(raw, "metis-llm:images.litellm").fix
 
 
 def test_a_litellm_version_tag_with_its_digest_is_valid(minimal_raw):
     valid(
         with_changes(minimal_raw, images={"litellm": f"ghcr.io/berriai/litellm:v1.108.7@{DIGEST}"})
     )
+
+
+# Versions read the way each publisher tags releases
+
+
+@pytest.mark.parametrize(
+    "tag",
+    ["py3.13-v1.82.7", "latest-v1.108.7", "1.108.7", "v1.108", "sha-v1.108.7", "main-py3-v1.90.0"],
+)
+def test_a_litellm_tag_whose_release_cannot_be_read_is_refused(minimal_raw, tag):
+    raw = with_changes(minimal_raw, images={"litellm": f"ghcr.io/berriai/litellm:{tag}"})
+    problem = problem_at(raw, "metis-llm:images.litellm")
+    assert f"the tag {tag} names no release" in problem.reason
+    assert "v1.108.7-stable" in problem.fix
+
+
+@pytest.mark.parametrize(
+    ("tag", "why"),
+    [
+        ("main-v1.82.7-stable", "malicious"),
+        ("v1.82.8-nightly", "malicious"),
+        ("v1.82.7.rc.1", "malicious"),
+        ("v1.107.3-stable.1", "withdrawn"),
+    ],
+)
+def test_a_bad_litellm_release_is_refused_in_every_tag_form(minimal_raw, tag, why):
+    raw = with_changes(minimal_raw, images={"litellm": f"ghcr.io/berriai/litellm:{tag}"})
+    assert why in problem_at(raw, "metis-llm:images.litellm").reason
+
+
+@pytest.mark.parametrize("tag", ["v1.108.7-stable", "v1.108.7-stable.1", "main-v1.108.7-stable"])
+def test_litellm_release_tags_of_a_safe_release_are_valid(minimal_raw, tag):
+    valid(with_changes(minimal_raw, images={"litellm": f"ghcr.io/berriai/litellm:{tag}"}))
+
+
+@pytest.mark.parametrize(
+    "tag", ["0.32.0", "v0.32", "cu129-v0.32.0", "v0.32.0-nightly", "py3-v0.32.0"]
+)
+def test_a_vllm_tag_whose_release_cannot_be_read_is_refused(minimal_raw, tag):
+    raw = with_changes(minimal_raw, images={"vllm": f"vllm/vllm-openai:{tag}"})
+    assert "v0.32.0" in problem_at(raw, "metis-llm:images.vllm").fix
+
+
+@pytest.mark.parametrize("tag", ["v0.32.0", "v0.10.1.1", "v0.21.0-cu129"])
+def test_vllm_release_tags_are_valid(minimal_raw, tag):
+    valid(with_changes(minimal_raw, images={"vllm": f"vllm/vllm-openai:{tag}"}))
+
+
+def test_an_unreadable_vllm_tag_with_a_digest_and_the_version_given_is_valid(minimal_raw):
+    image = f"vllm/vllm-openai:nightly@{DIGEST}"
+    valid(with_changes(minimal_raw, images={"vllm": image, "vllm_version": "0.32.0"}))
+
+
+def test_an_unreadable_vllm_tag_with_a_digest_needs_the_version(minimal_raw):
+    raw = with_changes(minimal_raw, images={"vllm": f"vllm/vllm-openai:nightly@{DIGEST}"})
+    problem_at(raw, "metis-llm:images.vllm_version")
+
+
+def test_a_vllm_version_contradicting_the_tag_is_refused(minimal_raw):
+    raw = with_changes(
+        minimal_raw, images={"vllm": "vllm/vllm-openai:v0.32.0", "vllm_version": "0.9.2"}
+    )
+    assert "says vLLM 0.32.0" in problem_at(raw, "metis-llm:images.vllm_version").reason
+
+
+def test_an_ngc_tag_that_is_no_container_release_is_refused(minimal_raw):
+    raw = with_changes(
+        minimal_raw, images={"vllm": "nvcr.io/nvidia/vllm:latest", "vllm_version": "0.10.1"}
+    )
+    assert "25.09-py3" in problem_at(raw, "metis-llm:images.vllm").fix
+
+
+@pytest.mark.parametrize("field", ["vllm", "litellm"])
+@pytest.mark.parametrize("padding", [" {}", "{} ", "{}\n", "\t{}"])
+def test_an_image_with_spaces_around_it_is_refused(minimal_raw, field, padding):
+    image = padding.format(DEFAULTS[field])
+    problem = problem_at(
+        with_changes(minimal_raw, images={field: image}), f"metis-llm:images.{field}"
+    )
+    assert problem.reason.startswith("has spaces or line breaks around it")
+    assert DEFAULTS[field] in problem.fix
+
+
+# Property: a release version is only ever read from where the publisher puts it
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    prefix=st.text(
+        alphabet="abcdefghijklmnopqrstuvwxyz0123456789.-_", min_size=1, max_size=12
+    ).filter(lambda p: p not in ("v", "main-v") and not p.startswith(("v", "main-v"))),
+    version=st.tuples(*[st.integers(0, 999)] * 3),
+)
+def test_a_version_anywhere_but_at_the_start_of_a_tag_is_never_read(prefix, version):
+    tag = f"{prefix}v{'.'.join(map(str, version))}"
+    assert LITELLM_TAGS.version(tag) is None
+    assert VLLM_TAGS.version(tag) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    version=st.tuples(*[st.integers(0, 9999)] * 3),
+    channel=st.sampled_from(["", "-stable", "-nightly", "-stable.1", ".rc.1", "-dev"]),
+    main=st.booleans(),
+)
+def test_every_litellm_release_tag_reads_as_its_version(version, channel, main):
+    tag = f"{'main-' if main else ''}v{'.'.join(map(str, version))}{channel}"
+    assert LITELLM_TAGS.version(tag) == version

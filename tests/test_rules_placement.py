@@ -1,5 +1,7 @@
 """Validation: where services run (hosts, instance types, GPUs, ports)."""
 
+import pytest
+
 from tests.config_cases import problem_at, problems, valid, with_changes
 
 BIG = {"instance_type": "g6e.12xlarge", "disk_gib": 250}  # 4 x 48 GiB
@@ -148,10 +150,19 @@ def test_router_port_taken_by_a_colocated_vllm_server_is_reported(minimal_raw):
     problem_at(with_changes(minimal_raw, router={"port": 8000}), "metis-llm:router.port")
 
 
-def test_router_port_8000_on_its_own_host_is_valid(minimal_raw):
+@pytest.mark.parametrize("port", [8000, 8001])
+def test_a_vllm_port_is_refused_for_the_router_even_on_a_host_without_vllm(minimal_raw, port):
     edge = {"instance_type": "t3.medium", "disk_gib": 30}
     raw = with_changes(
-        minimal_raw, hosts={"gpu-1": {}, "edge": edge}, router={"host": "edge", "port": 8000}
+        minimal_raw, hosts={"gpu-1": {}, "edge": edge}, router={"host": "edge", "port": port}
+    )
+    assert "a vLLM port" in problem_at(raw, "metis-llm:router.port").reason
+
+
+def test_another_router_port_on_its_own_host_is_valid(minimal_raw):
+    edge = {"instance_type": "t3.medium", "disk_gib": 30}
+    raw = with_changes(
+        minimal_raw, hosts={"gpu-1": {}, "edge": edge}, router={"host": "edge", "port": 8002}
     )
     valid(raw)
 

@@ -7,10 +7,12 @@ from importlib import metadata
 
 import pytest
 
-from config.images import DEFAULT_LITELLM_IMAGE, ImageRef, format_version
+from config.images import DEFAULT_LITELLM_IMAGE, LITELLM_TAGS, ImageRef, format_version
 from tests.conftest import ROOT, stack_raw_config
 
-DEFAULT_VERSION = format_version(ImageRef.parse(DEFAULT_LITELLM_IMAGE).version)
+DEFAULT_VERSION = format_version(
+    ImageRef.parse(DEFAULT_LITELLM_IMAGE).release_version(LITELLM_TAGS)
+)
 
 
 def pinned_test_proxy_version() -> str:

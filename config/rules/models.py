@@ -17,6 +17,7 @@ from config.sizing import (
     usable_gib,
     weights_gib,
 )
+from config.vllm_flags import UNSUPPORTED_FLAGS, flag_of, refused_by
 
 MANAGED_FLAGS: dict[str, str] = {
     "--model": "set metis-llm:{key}.model instead",
@@ -25,11 +26,9 @@ MANAGED_FLAGS: dict[str, str] = {
     "--served-model-name": "set metis-llm:{key}.served_name instead",
     "--max-model-len": "set metis-llm:{key}.max_model_len instead",
     "--tensor-parallel-size": "set metis-llm:{key}.tensor_parallel_size instead",
-    "-tp": "set metis-llm:{key}.tensor_parallel_size instead",
     "--gpu-memory-utilization": "set metis-llm:{key}.gpu_memory_utilization instead",
     "--dtype": "set metis-llm:{key}.dtype instead",
     "--quantization": "set metis-llm:{key}.quantization instead",
-    "-q": "set metis-llm:{key}.quantization instead",
     "--api-key": "the backend key is generated and passed by environment; on the command "
     "line it would show in `ps` and `docker inspect`",
     "--task": "the embedding runner flag is chosen from the image's vLLM version",
@@ -183,18 +182,43 @@ def disk_sizes(s: Settings) -> Iterator[Problem]:
             )
 
 
+def _refused_flag(arg: str, key: str) -> tuple[str, str] | None:
+    """(reason, fix) when an extra_args item names a flag this project refuses, in any
+    spelling vLLM reads as it (config.vllm_flags)."""
+    flag = flag_of(arg)
+    if flag is None:
+        return None
+    refused = {**MANAGED_FLAGS, **UNSUPPORTED_FLAGS}
+    targets = refused_by(flag, refused)
+    if not targets:
+        if " " in flag:
+            return (
+                "a flag and its value in one item, which vLLM reads as neither",
+                "give flags as ['--flag', 'value'] or ['--flag=value']",
+            )
+        return None
+    written = arg.split("=", 1)[0]
+    if len(targets) > 1:
+        return (
+            f"{written} abbreviates {', '.join(targets)}: vLLM reads it as one of them or stops",
+            "write the whole name of the flag you mean; those are refused",
+        )
+    (target,) = targets
+    read_as = "" if written == target else f"{written} is read by vLLM as "
+    if target in MANAGED_FLAGS:
+        return (
+            f"{read_as}{target}, which is managed by this project",
+            f"remove it: {MANAGED_FLAGS[target].format(key=key)}",
+        )
+    return f"{read_as}{target}, which is refused: {UNSUPPORTED_FLAGS[target]}", "remove it"
+
+
 def extra_args(s: Settings) -> Iterator[Problem]:
     for key, service in s.services.items():
         previous_takes_value = False
         for index, arg in enumerate(service.extra_args):
-            flag = arg.split("=", 1)[0]
-            if flag in MANAGED_FLAGS:
-                yield Problem(
-                    config_key(key, "extra_args", index),
-                    arg,
-                    f"{flag} is managed by this project",
-                    f"remove it: {MANAGED_FLAGS[flag].format(key=key)}",
-                )
+            if (problem := _refused_flag(arg, key)) is not None:
+                yield Problem(config_key(key, "extra_args", index), arg, *problem)
             elif not arg.startswith("-") and not previous_takes_value:
                 yield Problem(
                     config_key(key, "extra_args", index),
@@ -202,7 +226,7 @@ def extra_args(s: Settings) -> Iterator[Problem]:
                     "a value with no flag before it",
                     "give flags as ['--flag', 'value'] or ['--flag=value']",
                 )
-            previous_takes_value = arg.startswith("-") and "=" not in arg
+            previous_takes_value = flag_of(arg) is not None and "=" not in arg
 
 
 RULES = (

@@ -8,12 +8,11 @@ from collections.abc import Iterator
 
 from config.catalog import InstanceSpec
 from config.errors import Problem, config_key
-from config.settings import CHAT_PORT, EMBEDDING_PORT, ServiceConfig, Settings
+from config.ports import VLLM_PORTS
+from config.settings import ServiceConfig, Settings
 
 MAX_SHARED_GPU_FRACTION = 0.95
 """Each vLLM process takes its fraction of the WHOLE GPU; above this CUDA has no room."""
-
-VLLM_PORTS = {"chat": CHAT_PORT, "embedding": EMBEDDING_PORT}
 
 
 def placements(
@@ -187,14 +186,17 @@ def bfloat16_support(s: Settings) -> Iterator[Problem]:
 
 
 def router_port(s: Settings) -> Iterator[Problem]:
-    for key in s.services_on(s.router.host):
-        if s.router.port == VLLM_PORTS[key]:
-            yield Problem(
-                config_key("router", "port"),
-                s.router.port,
-                f"port {s.router.port} is taken by the {key} vLLM server on {s.router.host}",
-                "use another port, e.g. 8888",
-            )
+    """The router's port is open to its callers; a vLLM port must be open to the stack's own
+    hosts only (the policy pack refuses any rule opening one wider), and on the router host
+    it may be taken."""
+    if s.router.port in VLLM_PORTS:
+        yield Problem(
+            config_key("router", "port"),
+            s.router.port,
+            f"port {s.router.port} is a vLLM port ({', '.join(map(str, VLLM_PORTS))}), open "
+            "only within the stack",
+            "use another port, e.g. 8888",
+        )
 
 
 RULES = (

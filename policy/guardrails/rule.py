@@ -1,9 +1,11 @@
-"""How every guardrail is built: a check over the resources of some types, each problem it
-finds reported as a mandatory violation that ends with the fix."""
+"""How every guardrail is built: a check over the resources of some types (or over the
+whole stack), each problem it finds reported as a mandatory violation that ends with the
+fix."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
+from typing import NamedTuple
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -12,10 +14,22 @@ from pulumi_policy import (
     ResourceValidationArgs,
     ResourceValidationPolicy,
     Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
 )
 
 Check = Callable[[ResourceValidationArgs], Iterable[str]]
 """Yields one sentence per problem of a resource (nothing when it complies)."""
+
+
+class StackViolation(NamedTuple):
+    urn: str
+    resource: str
+    problem: str
+
+
+StackCheck = Callable[[StackValidationArgs], Iterable[StackViolation]]
+"""Yields one violation per problem found among the stack's resources."""
 
 
 def guardrail(
@@ -37,6 +51,33 @@ def guardrail(
             report_violation(f"{args.name} {problem}. Fix: {fix}", None)
 
     return ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        severity=severity,
+        config_schema=config_schema,
+        remediation_steps=fix,
+    )
+
+
+def stack_guardrail(
+    *,
+    name: str,
+    description: str,
+    check: StackCheck,
+    fix: str,
+    severity: Severity = Severity.HIGH,
+    config_schema: PolicyConfigSchema | None = None,
+) -> StackValidationPolicy:
+    """A mandatory policy running `check` over all the stack's resources at once; each
+    violation is reported against its resource."""
+
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        for violation in check(args):
+            report_violation(f"{violation.resource} {violation.problem}. Fix: {fix}", violation.urn)
+
+    return StackValidationPolicy(
         name=name,
         description=description,
         validate=validate,
