@@ -34,13 +34,17 @@ def _documentation_only(cidr: str) -> bool:
 
 
 def _cidr_placeholders(path: tuple[str, str], cidrs: list[str], who: str) -> Iterator[Problem]:
+    """Each example block, with a fix that replaces the whole list: setting one index alone
+    would leave the list's other examples in place."""
+    key = f"metis-llm:{'.'.join(path)}"
     for index, cidr in enumerate(cidrs):
         if _documentation_only(cidr):
             yield Problem(
                 config_key(*path, index),
                 cidr,
                 f"a documentation-only address block (RFC 5737/3849): {who}",
-                f"pulumi config set --path 'metis-llm:{'.'.join(path)}[{index}]' <your CIDR>, "
+                f"replace the whole list: pulumi config rm --path '{key}' && "
+                f"pulumi config set --path '{key}[0]' <your CIDR> (then [1], ... for more), "
                 f'e.g. "$(curl -s https://checkip.amazonaws.com)/32"',
             )
 

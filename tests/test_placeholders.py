@@ -59,6 +59,7 @@ def test_the_message_names_each_key_to_set_and_how(minimal_raw):
         "(2 problems):"
     )
     assert "pulumi config set --path metis-llm:access.ssh_public_key" in message
+    assert "pulumi config rm --path 'metis-llm:router.allowed_cidrs'" in message
     assert "pulumi config set --path 'metis-llm:router.allowed_cidrs[0]' <your CIDR>" in message
 
 
