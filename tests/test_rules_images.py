@@ -56,9 +56,9 @@ def test_a_vllm_digest_alone_needs_the_vllm_version(minimal_raw):
 
 
 def test_an_ngc_image_needs_the_vllm_version_it_ships(minimal_raw):
-    raw = with_changes(minimal_raw, images={"vllm": "nvcr.io/nvidia/vllm:25.09-py3"})
+    raw = with_changes(minimal_raw, images={"vllm": "nvcr.io/nvidia/vllm:26.06-py3"})
     problem_at(raw, "metis-llm:images.vllm_version")
-    raw["images"]["vllm_version"] = "0.10.1"
+    raw["images"]["vllm_version"] = "0.32.0"
     valid(raw)
 
 

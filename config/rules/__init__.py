@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from config.errors import Problem
-from config.rules import access, images, metis, models, placement
+from config.rules import access, images, metis, models, placement, tool_calling
 from config.settings import Settings
 
 Rule = Callable[[Settings], Iterator[Problem]]
@@ -16,6 +16,7 @@ RULES: tuple[Rule, ...] = (
     *images.RULES,
     *access.RULES,
     *metis.RULES,
+    *tool_calling.RULES,
 )
 
 
