@@ -9,6 +9,7 @@ from components.access import HostAccess, HostAccessArgs
 from components.host import Host, HostArgs
 from components.keys import ApiKeys
 from components.network import Network, NetworkArgs
+from components.review_readiness import ReviewReadiness, ReviewReadinessArgs
 from components.router import Router, RouterArgs
 from components.vllm_server import VllmServer, VllmServerArgs
 from config.settings import Settings
@@ -19,7 +20,7 @@ from renderers.vllm import vllm_server
 
 class LlmBackend(pulumi.ComponentResource):
     """Hosts, vLLM replicas (one per host a service lists) and the LiteLLM router in front
-    of them, with what Metis needs as attributes."""
+    of them, checked to answer Metis's review calls, with what Metis needs as attributes."""
 
     router_url: pulumi.Output[str]
     api_key: pulumi.Output[str]
@@ -70,20 +71,22 @@ class LlmBackend(pulumi.ComponentResource):
             for host, config in settings.hosts.items()
         }
 
-        backends = [
-            VllmServer(
-                f"{name}-{service}-{host}",
-                VllmServerArgs(
-                    spec=vllm_server(settings, service),
-                    host=hosts[host],
-                    backend_key=keys.backend_key,
-                    hf_token=hf_token,
-                ),
-                child,
-            )
+        servers = {
+            service: [
+                VllmServer(
+                    f"{name}-{service}-{host}",
+                    VllmServerArgs(
+                        spec=vllm_server(settings, service),
+                        host=hosts[host],
+                        backend_key=keys.backend_key,
+                        hf_token=hf_token,
+                    ),
+                    child,
+                )
+                for host in settings.services[service].hosts
+            ]
             for service in ("chat", "embedding")
-            for host in settings.services[service].hosts
-        ]
+        }
 
         router = Router(
             f"{name}-router",
@@ -93,7 +96,17 @@ class LlmBackend(pulumi.ComponentResource):
                 private_ips={host: hosts[host].private_ip for host in hosts},
                 router_key=keys.router_key,
                 backend_key=keys.backend_key,
-                backends=backends,
+                backends=[*servers["chat"], *servers["embedding"]],
+            ),
+            child,
+        )
+        ReviewReadiness(
+            f"{name}-review-ready",
+            ReviewReadinessArgs(
+                settings=settings,
+                router_host=hosts[settings.router.host],
+                router=router,
+                chat_servers=servers["chat"],
             ),
             child,
         )

@@ -13,7 +13,13 @@ from components.tags import stack_tags
 from config.catalog import InstanceSpec
 from config.settings import AccessConfig, HostConfig
 from renderers.cloud_init import HostRole, render_cloud_init
-from renderers.remote_access import docker_host, readiness_script, ssh_destination, ssh_options
+from renderers.remote_access import (
+    docker_host,
+    readiness_script,
+    ssh_command,
+    ssh_destination,
+    ssh_options,
+)
 
 AMI_PARAMETERS: dict[HostRole, str] = {
     "gpu": "/aws/service/deeplearning/ami/x86_64/"
@@ -60,6 +66,9 @@ class Host(pulumi.ComponentResource):
     public_ip: pulumi.Output[str]
     readiness: pulumi.Output[str]
     """What the readiness check printed: Docker's version and the GPUs."""
+    ssh_command: pulumi.Output[list[str]]
+    """`ssh` to the host as its readiness check reaches it (append a remote command); it
+    resolves once that check passed."""
     docker_provider: docker.Provider
 
     def __init__(self, name: str, args: HostArgs, opts: pulumi.ResourceOptions | None = None):
@@ -126,6 +135,9 @@ class Host(pulumi.ComponentResource):
             opts=child,
         )
         self.readiness = ready.stdout
+        self.ssh_command = pulumi.Output.all(args.region, destination, ready.stdout).apply(
+            lambda values: ssh_command(args.access, values[0], values[1])
+        )
 
         # A provider ignores depends_on: its host must itself wait for the readiness check.
         self.docker_provider = docker.Provider(

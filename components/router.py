@@ -14,6 +14,7 @@ from config.settings import Settings
 from renderers.litellm import (
     BACKEND_KEY_ENV,
     CONFIG_PATH,
+    CONTAINER_NAME,
     HEALTH_PATH,
     MASTER_KEY_ENV,
     PLAIN_ENV,
@@ -45,6 +46,7 @@ class Router(pulumi.ComponentResource):
     """`http://<public address>:<port>/v1`: what Metis's base_url is."""
     config_text: pulumi.Output[str]
     """The rendered router config (no secret values in it)."""
+    container_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: RouterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("metis-llm:router:Router", name, None, opts)
@@ -56,9 +58,9 @@ class Router(pulumi.ComponentResource):
             lambda ips: render_litellm_config(settings, ips)
         )
         image = pinned_image(f"{name}-image", settings.images.litellm, on_host)
-        docker.Container(
+        container = docker.Container(
             f"{name}-container",
-            name="litellm",
+            name=CONTAINER_NAME,
             image=image.image_id,
             command=litellm_command(settings),
             envs=secret_envs(
@@ -75,5 +77,8 @@ class Router(pulumi.ComponentResource):
                 on_host, pulumi.ResourceOptions(depends_on=list(args.backends))
             ),
         )
+        self.container_id = container.id
         self.url = pulumi.Output.format("http://{0}:{1}/v1", host.public_ip, port)
-        self.register_outputs({"url": self.url, "config_text": self.config_text})
+        self.register_outputs(
+            {"url": self.url, "config_text": self.config_text, "container_id": self.container_id}
+        )

@@ -42,6 +42,8 @@ class VllmServer(pulumi.ComponentResource):
     url: pulumi.Output[str]
     """`http://<private ip>:<port>/v1`, reachable from the stack's hosts only."""
     container_name: pulumi.Output[str]
+    container_id: pulumi.Output[str]
+    """Changes whenever the container is replaced (a new model, image or flag)."""
 
     def __init__(self, name: str, args: VllmServerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("metis-llm:vllm:VllmServer", name, None, opts)
@@ -85,5 +87,12 @@ class VllmServer(pulumi.ComponentResource):
             opts=on_host,
         )
         self.container_name = container.name
+        self.container_id = container.id
         self.url = pulumi.Output.format("http://{0}:{1}/v1", host.private_ip, spec.port)
-        self.register_outputs({"url": self.url, "container_name": self.container_name})
+        self.register_outputs(
+            {
+                "url": self.url,
+                "container_name": self.container_name,
+                "container_id": self.container_id,
+            }
+        )

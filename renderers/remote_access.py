@@ -42,6 +42,11 @@ def ssh_destination(access: AccessConfig, instance_id: str, public_ip: str) -> s
     return f"{SSH_USER}@{instance_id if access.mode == 'ssm' else public_ip}"
 
 
+def ssh_command(access: AccessConfig, region: str, destination: str) -> list[str]:
+    """`ssh` with the project's options to a host: append the remote command."""
+    return ["ssh", *ssh_options(access, region), destination]
+
+
 def docker_host(destination: str) -> str:
     return f"ssh://{destination}"
 
@@ -61,7 +66,7 @@ def readiness_checks(role: HostRole) -> str:
 def readiness_script(access: AccessConfig, region: str, destination: str, role: HostRole) -> str:
     """A local shell script that waits until the host answers over SSH, then checks it.
     Its output (Docker version, GPUs) is what the Docker provider's host waits on."""
-    ssh = shlex.join(["ssh", *ssh_options(access, region), destination])
+    ssh = shlex.join(ssh_command(access, region, destination))
     limit = CONNECT_ATTEMPTS * CONNECT_INTERVAL_SECONDS // 60
     return f"""\
 set -euo pipefail

@@ -20,7 +20,14 @@ import pytest
 from renderers.vllm import vllm_command
 from tests.config_cases import valid
 from tests.conftest import stack_raw_config
-from tests.support.fake_vllm import FakeVllm, FunctionCallRequest, VllmFlags, VllmLaunchError
+from tests.support.fake_vllm import (
+    TOOL_CALL_FLAGS,
+    FakeVllm,
+    FunctionCallRequest,
+    VllmFlags,
+    VllmLaunchError,
+    without_flags,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -41,18 +48,10 @@ FINDING = {
     "cwe": "CWE-78",
     "severity": "HIGH",
 }
-TOOL_FLAGS = ("--enable-auto-tool-choice", "--tool-call-parser", "--tool-strict-level")
 
 
 def dev_chat_command() -> list[str]:
     return vllm_command(valid(stack_raw_config("dev")), "chat")
-
-
-def without(command: list[str], flag: str) -> list[str]:
-    """The command with one flag (and its value, if it takes one) removed."""
-    index = command.index(flag)
-    takes_value = flag != "--enable-auto-tool-choice"
-    return command[:index] + command[index + 1 + takes_value :]
 
 
 def findings(*reviews: dict[str, Any]):
@@ -100,7 +99,7 @@ def test_the_rendered_dev_command_builds_a_hermes_parser_with_pinned_arguments()
 def test_a_parser_without_auto_tool_choice_builds_no_parser():
     # parser/parser_manager.py:36-37
     assert (
-        VllmFlags.parse(without(dev_chat_command(), "--enable-auto-tool-choice")).tool_parser
+        VllmFlags.parse(without_flags(dev_chat_command(), "--enable-auto-tool-choice")).tool_parser
         is None
     )
 
@@ -108,7 +107,7 @@ def test_a_parser_without_auto_tool_choice_builds_no_parser():
 def test_auto_tool_choice_without_a_parser_fails_at_launch():
     # entrypoints/launchers/cli_args.py:522-524
     with pytest.raises(VllmLaunchError, match="requires --tool-call-parser"):
-        VllmFlags.parse(without(dev_chat_command(), "--tool-call-parser"))
+        VllmFlags.parse(without_flags(dev_chat_command(), "--tool-call-parser"))
 
 
 def test_an_unregistered_parser_fails_at_launch():
@@ -134,9 +133,9 @@ def test_metis_review_request_gets_one_function_call_whose_arguments_fit_its_sch
 @pytest.mark.parametrize("flag", ["--enable-auto-tool-choice", "--tool-call-parser"])
 def test_without_a_tool_flag_the_review_gets_text_and_status_200(serve, flag):
     # responses/serving.py:1050-1068: "Fallback when no parser is configured"
-    command = without(dev_chat_command(), flag)
-    if flag == "--tool-call-parser":
-        command = without(command, "--enable-auto-tool-choice")
+    command = without_flags(dev_chat_command(), flag)
+    if flag == "--tool-call-parser":  # auto tool choice alone would not launch
+        command = without_flags(command, "--enable-auto-tool-choice")
     answer = review(serve(command, tool_arguments=findings(FINDING)))
     assert answer.status_code == 200
     assert output_types(answer) == ["message"]
@@ -179,7 +178,7 @@ def test_pinned_arguments_that_break_the_schema_are_a_broken_script_not_an_answe
 def test_without_the_strict_level_the_arguments_are_not_held_to_the_schema(serve):
     # A tool not marked strict keeps free arguments below `parameter` (same lines).
     bad = {**FINDING, "cwe": "78"}
-    command = without(dev_chat_command(), "--tool-strict-level")
+    command = without_flags(dev_chat_command(), "--tool-strict-level")
     (item,) = review(serve(command, tool_arguments=findings(bad))).json()["output"]
     assert json.loads(item["arguments"])["reviews"] == [bad]
 
@@ -219,7 +218,7 @@ def chat(client: httpx.Client, **fields: Any) -> httpx.Response:
 
 
 def no_parser() -> list[str]:
-    return without(without(dev_chat_command(), "--tool-call-parser"), "--enable-auto-tool-choice")
+    return without_flags(dev_chat_command(), *TOOL_CALL_FLAGS)
 
 
 def test_chat_with_tools_and_no_parser_is_a_400_for_auto(serve):

@@ -24,7 +24,7 @@ from renderers.metis import render_metis_config
 from renderers.vllm import vllm_command
 from tests.config_cases import valid
 from tests.conftest import stack_raw_config
-from tests.support.fake_vllm import FakeVllm
+from tests.support.fake_vllm import TOOL_CALL_FLAGS, FakeVllm, without_flags
 from tests.support.litellm_proxy import LitellmProxy
 from tests.support.metis_cli import (
     REVIEW_TOOL,
@@ -107,24 +107,10 @@ DOCS = {"docs/design.md": "# Design\n\nThe service lists directories and looks u
 """Indexed by Metis through the embedding model (its code chunks need tree-sitter grammars
 that tree-sitter-language-pack downloads from GitHub at first use; offline they are
 skipped, see docs/reference/metis-review.md)."""
-TOOL_FLAGS = {"--enable-auto-tool-choice": 0, "--tool-call-parser": 1, "--tool-strict-level": 1}
-"""The tool-call flags of a rendered chat command, with how many values each takes."""
 
 
 def expected(*paths: str) -> list[SarifResult]:
     return sorted(SarifResult(path, FLAWS[path].line, FLAWS[path].cwe) for path in paths)
-
-
-def without_tool_flags(command: list[str]) -> list[str]:
-    kept, skip = [], 0
-    for arg in command:
-        if skip:
-            skip -= 1
-        elif arg in TOOL_FLAGS:
-            skip = TOOL_FLAGS[arg]
-        else:
-            kept.append(arg)
-    return kept
 
 
 @dataclass(frozen=True)
@@ -169,7 +155,7 @@ def review_through(stack: str, workdir: Path, metis: Path, *, tool_flags: bool =
             command = vllm_command(settings, deployment.service)
             chat = deployment.service == "chat"
             fake = FakeVllm.from_command(
-                command if tool_flags or not chat else without_tool_flags(command),
+                command if tool_flags or not chat else without_flags(command, *TOOL_CALL_FLAGS),
                 BACKEND_KEY,
                 dimension=None if chat else settings.embedding.dimension,
                 host=addresses[deployment.host],

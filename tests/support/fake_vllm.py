@@ -276,6 +276,24 @@ BOOLEAN_FLAGS = frozenset(
 """Flags of the rendered commands that take no value."""
 
 
+TOOL_CALL_FLAGS = ("--enable-auto-tool-choice", "--tool-call-parser", "--tool-strict-level")
+"""The flags the stack renders for function calls (renderers/vllm.py)."""
+
+
+def without_flags(command: Sequence[str], *flags: str) -> list[str]:
+    """A command with some flags (and their values) taken out, e.g. to play a server
+    started without the tool-call flags."""
+    kept: list[str] = []
+    rest = iter(command)
+    for arg in rest:
+        flag = arg.partition("=")[0]
+        if flag not in flags:
+            kept.append(arg)
+        elif "=" not in arg and flag not in BOOLEAN_FLAGS:
+            next(rest)
+    return kept
+
+
 class VllmLaunchError(RuntimeError):
     """`vllm serve` would exit at startup with this message."""
 
