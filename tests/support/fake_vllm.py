@@ -82,7 +82,7 @@ from collections.abc import (
     MutableMapping,
     Sequence,
 )
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -309,7 +309,6 @@ class VllmFlags:
     enable_auto_tool_choice: bool = False
     tool_call_parser: str | None = None
     tool_strict_level: str = "auto"
-    chat_template_kwargs: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, command: Sequence[str]) -> VllmFlags:
@@ -334,7 +333,6 @@ class VllmFlags:
             enable_auto_tool_choice="--enable-auto-tool-choice" in switches,
             tool_call_parser=values.get("--tool-call-parser"),
             tool_strict_level=values.get("--tool-strict-level", "auto"),
-            chat_template_kwargs=json.loads(values.get("--default-chat-template-kwargs", "{}")),
         )
         flags.check_launch()
         return flags
