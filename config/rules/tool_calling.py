@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from config.defaults import DEFAULT_CHAT_MODEL
 from config.errors import NOT_SET, Problem, config_key
 from config.images import (
     CHAT_TEMPLATE_KWARGS_SINCE,
@@ -32,22 +33,15 @@ RESPONSES_CLIENTS = ("1.4", "1.5")
 """Metis releases that review through `/v1/responses` (1.0 to 1.3 use chat completions)."""
 
 
-def _tool_calling_models(s: Settings) -> list[str]:
-    return [
-        name
-        for name in s.catalog.models
-        if (spec := s.catalog.chat_model(name)) is not None and spec.tool_calling is not None
-    ]
-
-
 def chat_model_tool_calling(s: Settings) -> Iterator[Problem]:
     if s.chat.model not in s.catalog.models:
         yield Problem(
             config_key("chat", "model"),
             s.chat.model,
             f"the project knows no tool-call configuration for it; {REVIEWS_CALL_FUNCTIONS}",
-            f"use a catalog chat model ({', '.join(_tool_calling_models(s))}), or describe it "
-            f"under metis-llm:catalog.models with its sizing fields and {DESCRIBE_IT}",
+            f"use a catalog chat model (e.g. {DEFAULT_CHAT_MODEL}; the README lists them under "
+            "Metis reviews), or describe it under metis-llm:catalog.models with its sizing "
+            f"fields and {DESCRIBE_IT}",
         )
     elif (spec := s.chat_spec) is not None and spec.tool_calling is None:
         yield Problem(
