@@ -10,6 +10,7 @@ from components.access import HostAccess, HostAccessArgs
 from components.host import Host, HostArgs
 from components.keys import ApiKeys
 from components.network import Network, NetworkArgs
+from components.review_readiness import ReviewReadiness, ReviewReadinessArgs
 from components.router import Router, RouterArgs
 from components.vllm_server import VllmServer, VllmServerArgs
 from config.settings import Settings
@@ -21,7 +22,7 @@ from renderers.vllm import START_ORDER, ServiceKey, started_before, vllm_server
 
 class LlmBackend(pulumi.ComponentResource):
     """Hosts, vLLM replicas (one per host a service lists) and the LiteLLM router in front
-    of them, with what Metis needs as attributes."""
+    of them, checked to answer Metis's review calls, with what Metis needs as attributes."""
 
     router_url: pulumi.Output[str]
     api_key: pulumi.Output[str]
@@ -97,7 +98,6 @@ class LlmBackend(pulumi.ComponentResource):
                     ),
                     child,
                 )
-        backends = list(servers.values())
 
         router = Router(
             f"{name}-router",
@@ -107,7 +107,17 @@ class LlmBackend(pulumi.ComponentResource):
                 private_ips={host: hosts[host].private_ip for host in hosts},
                 router_key=keys.router_key,
                 backend_key=keys.backend_key,
-                backends=backends,
+                backends=list(servers.values()),
+            ),
+            child,
+        )
+        ReviewReadiness(
+            f"{name}-review-ready",
+            ReviewReadinessArgs(
+                settings=settings,
+                router_host=hosts[settings.router.host],
+                router=router,
+                chat_servers=[servers["chat", host] for host in settings.chat.hosts],
             ),
             child,
         )

@@ -20,6 +20,7 @@ from config.settings import Settings
 from renderers.litellm import (
     BACKEND_KEY_ENV,
     CONFIG_PATH,
+    CONTAINER_NAME,
     HEALTH_PATH,
     MASTER_KEY_ENV,
     PLAIN_ENV,
@@ -52,6 +53,7 @@ class Router(pulumi.ComponentResource):
     config_text: pulumi.Output[str]
     """The rendered router config (no secret values in it)."""
     container: docker.Container
+    """Its id changes whenever the router is replaced; the review probe re-runs then."""
 
     def __init__(self, name: str, args: RouterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("metis-llm:router:Router", name, None, opts)
@@ -65,7 +67,7 @@ class Router(pulumi.ComponentResource):
         image = pinned_image(f"{name}-image", settings.images.litellm, host.instance_id, on_host)
         self.container = docker.Container(
             f"{name}-container",
-            name="litellm",
+            name=CONTAINER_NAME,
             image=image.image_id,
             command=litellm_command(settings),
             envs=secret_envs(
@@ -82,4 +84,6 @@ class Router(pulumi.ComponentResource):
             opts=container_options(on_host, READY_TIMEOUT_SECONDS, after=args.backends),
         )
         self.url = pulumi.Output.format("http://{0}:{1}/v1", host.public_ip, port)
-        self.register_outputs({"url": self.url, "config_text": self.config_text})
+        self.register_outputs(
+            {"url": self.url, "config_text": self.config_text, "container_id": self.container.id}
+        )

@@ -56,7 +56,8 @@ class VllmServer(pulumi.ComponentResource):
     """`http://<private ip>:<port>/v1`, reachable from the stack's hosts only."""
     container_name: pulumi.Output[str]
     container: docker.Container
-    """For ordering: another server on the same GPUs starts after this one is healthy."""
+    """For ordering (another server on the same GPUs starts after this one is healthy), and
+    its id changes whenever the container is replaced (the review probe re-runs then)."""
 
     def __init__(self, name: str, args: VllmServerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("metis-llm:vllm:VllmServer", name, None, opts)
@@ -106,4 +107,10 @@ class VllmServer(pulumi.ComponentResource):
         )
         self.container_name = self.container.name
         self.url = pulumi.Output.format("http://{0}:{1}/v1", host.private_ip, spec.port)
-        self.register_outputs({"url": self.url, "container_name": self.container_name})
+        self.register_outputs(
+            {
+                "url": self.url,
+                "container_name": self.container_name,
+                "container_id": self.container.id,
+            }
+        )

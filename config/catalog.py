@@ -47,6 +47,29 @@ class InstanceSpec(CatalogEntry):
         return self.gpu_count > 0
 
 
+class ToolCallingSpec(CatalogEntry):
+    """What vLLM needs to serve a model family's function calls (Metis's reviews are one
+    forced function call each; see docs/reference/vllm-tool-calling.md)."""
+
+    parser: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+    """vLLM's `--tool-call-parser` for the family's tool-call markup."""
+    thinking_off: bool = False
+    """Render `--default-chat-template-kwargs '{"enable_thinking": false}'`: hybrid
+    thinking models would otherwise be asked to think first."""
+
+
+HERMES = ToolCallingSpec(parser="hermes")
+"""Qwen2.5 / Qwen2.5-Coder: `<tool_call>{json}</tool_call>`, which vLLM's hermes parser reads."""
+QWEN3_HYBRID = ToolCallingSpec(parser="hermes", thinking_off=True)
+"""Qwen3 (not Coder): hermes markup, and a chat template that thinks unless told not to."""
+QWEN3_CODER = ToolCallingSpec(parser="qwen3_coder")
+"""Qwen3-Coder: XML-style `<function=...>` calls."""
+LLAMA3_JSON = ToolCallingSpec(parser="llama3_json")
+"""Llama 3.1 / 3.3: JSON calls, with the checkpoint's own chat template."""
+GPT_OSS = ToolCallingSpec(parser="openai")
+"""gpt-oss: Harmony; `/v1/responses` always parses its calls, the parser serves chat."""
+
+
 class ChatModelSpec(CatalogEntry):
     """A chat model: what sizing needs (weights, KV cache per token) and its context."""
 
@@ -63,6 +86,8 @@ class ChatModelSpec(CatalogEntry):
     trust_remote_code: bool = False
     quantization: Quantization | None = None
     """The checkpoint's own quantization; None for 16-bit weights."""
+    tool_calling: ToolCallingSpec | None = None
+    """How vLLM serves its function calls; a chat model without it is refused."""
 
 
 class EmbeddingModelSpec(CatalogEntry):
@@ -186,6 +211,28 @@ SEED_MODELS: dict[str, ChatModelSpec | EmbeddingModelSpec] = {
     "jinaai/jina-embeddings-v2-base-code": _embedding(0.161, 768, 8192, trust_remote_code=True),
     "sentence-transformers/all-MiniLM-L6-v2": _embedding(0.023, 384, 256),
 }
+
+SEED_TOOL_CALLING: dict[str, ToolCallingSpec] = {
+    "Qwen/Qwen2.5-Coder-7B-Instruct": HERMES,
+    "Qwen/Qwen2.5-Coder-14B-Instruct": HERMES,
+    "Qwen/Qwen2.5-Coder-32B-Instruct": HERMES,
+    "Qwen/Qwen2.5-Coder-32B-Instruct-AWQ": HERMES,
+    "Qwen/Qwen2.5-Coder-32B-Instruct-GPTQ-Int4": HERMES,
+    "Qwen/Qwen3-8B": QWEN3_HYBRID,
+    "Qwen/Qwen3-8B-FP8": QWEN3_HYBRID,
+    "Qwen/Qwen3-32B": QWEN3_HYBRID,
+    "Qwen/Qwen3-32B-AWQ": QWEN3_HYBRID,
+    "Qwen/Qwen3-Coder-30B-A3B-Instruct": QWEN3_CODER,
+    "meta-llama/Llama-3.1-8B-Instruct": LLAMA3_JSON,
+    "meta-llama/Llama-3.3-70B-Instruct": LLAMA3_JSON,
+    "openai/gpt-oss-20b": GPT_OSS,
+    "openai/gpt-oss-120b": GPT_OSS,
+}
+"""Each seed chat model's family, for tool calling (kept apart from the sizing figures)."""
+SEED_MODELS.update(
+    (name, SEED_MODELS[name].model_copy(update={"tool_calling": family}))
+    for name, family in SEED_TOOL_CALLING.items()
+)
 
 
 class Catalog(BaseModel):

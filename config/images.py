@@ -146,6 +146,16 @@ POOLING_RUNNER_SINCE: Version = (0, 10, 1)
 (which 0.13 rejects)."""
 RESPONSES_API_SINCE: Version = (0, 10, 0)
 """First vLLM with `/v1/responses`, which Metis >= 1.4 calls for chat."""
+REVIEW_FUNCTION_CALLS_SINCE: Version = (0, 25, 1)
+"""Earliest vLLM whose forced function calls on `/v1/responses` this project has read in the
+code (docs/reference/vllm-tool-calling.md): Metis >= 1.4 reviews through them. Older releases
+may answer them with text, which Metis reports as "no findings"."""
+CHAT_TEMPLATE_KWARGS_SINCE: Version = REVIEW_FUNCTION_CALLS_SINCE
+"""`--default-chat-template-kwargs` (vLLM PR #31343, Dec 2025), in every release read since."""
+TOOL_STRICT_LEVEL_SINCE: Version = (0, 31, 0)
+"""`--tool-strict-level` (vLLM PR #56268). From here on, a tool without `strict: true` (Metis
+sends none) gets its call forced but its arguments left free unless the level is
+`parameter`; before, the arguments followed the tool's schema anyway."""
 
 LITELLM_MIN_VERSION: Version = (1, 84, 0)
 """Proxy CVEs (among them a host-header auth bypass) are fixed up to 1.84.0."""

@@ -109,8 +109,11 @@ def problems_from(error: ValidationError, prefix: tuple[str, ...] = ()) -> list[
     """One Problem per pydantic error, keyed by the config key it concerns."""
     problems = []
     for item in error.errors():
-        path = prefix + tuple(part for part in item["loc"] if part != "[key]")
-        if item["type"].startswith("union_tag") or item["loc"][-1:] == ("[key]",):
+        # pydantic ends the location of an error in a mapping's key with "[key]"; a key
+        # the schema forbids is located by itself, even one literally named "[key]".
+        key_error = item["loc"][-1:] == ("[key]",) and item["type"] != "extra_forbidden"
+        path = prefix + tuple(item["loc"][:-1] if key_error else item["loc"])
+        if item["type"].startswith("union_tag") or key_error:
             value = path[-1]
         else:
             value = NOT_SET if item["type"] == "missing" else item.get("input")

@@ -15,6 +15,7 @@ import yaml
 from config.settings import Settings
 from renderers.vllm import PORTS, ServiceKey
 
+CONTAINER_NAME = "litellm"
 MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
 """The router key clients send (Metis's VLLM_API_KEY)."""
 BACKEND_KEY_ENV = "VLLM_BACKEND_KEY"

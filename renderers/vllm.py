@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Literal
 
-from config.images import POOLING_RUNNER_SINCE
+from config.catalog import ChatModelSpec, ToolCallingSpec
+from config.images import POOLING_RUNNER_SINCE, TOOL_STRICT_LEVEL_SINCE, Version
 from config.settings import CHAT_PORT, EMBEDDING_PORT, Settings
 
 ServiceKey = Literal["chat", "embedding"]
@@ -71,7 +73,27 @@ def vllm_command(settings: Settings, service: ServiceKey) -> list[str]:
     if service == "embedding":
         pooling = version >= POOLING_RUNNER_SINCE
         command += ["--runner", "pooling"] if pooling else ["--task", "embed"]
+    else:
+        tool_calling = spec.tool_calling if isinstance(spec, ChatModelSpec) else None
+        assert tool_calling is not None, "validated by config.rules.tool_calling"
+        command += tool_calling_flags(tool_calling, version)
     return command + list(config.extra_args)
+
+
+def tool_calling_flags(spec: ToolCallingSpec, version: Version) -> list[str]:
+    """What makes the chat server answer Metis's forced function calls with a function call.
+
+    Both `--enable-auto-tool-choice` and `--tool-call-parser` are needed: with either one
+    missing vLLM builds no tool parser and `/v1/responses` answers with plain text. Where
+    vLLM has `--tool-strict-level`, `parameter` pins the call's arguments to the tool's
+    schema (Metis's tools are not marked `strict`). See docs/reference/vllm-tool-calling.md.
+    """
+    flags = ["--enable-auto-tool-choice", "--tool-call-parser", spec.parser]
+    if version >= TOOL_STRICT_LEVEL_SINCE:
+        flags += ["--tool-strict-level", "parameter"]
+    if spec.thinking_off:
+        flags += ["--default-chat-template-kwargs", json.dumps({"enable_thinking": False})]
+    return flags
 
 
 def gpu_env(gpu_ids: range) -> dict[str, str]:

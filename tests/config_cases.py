@@ -19,9 +19,11 @@ def problems(raw: dict[str, Any], *, has_hf_token: bool = False) -> list[Problem
     return []
 
 
-def problem_at(raw: dict[str, Any], key: str, **options: Any) -> Problem:
-    """The one problem reported at a config key (fails if there is none or several)."""
-    found = [p for p in problems(raw, **options) if p.key == key]
+def problem_at(raw: dict[str, Any], key: str, *, about: str = "", **options: Any) -> Problem:
+    """The one problem reported at a config key whose reason mentions `about` (fails if there
+    is none or several). `about` tells problems at one key apart: an unknown model name, say,
+    is also a model without a known tool-call configuration."""
+    found = [p for p in problems(raw, **options) if p.key == key and about in p.reason]
     assert len(found) == 1, f"expected one problem at {key}, got: {problems(raw, **options)}"
     return found[0]
 

@@ -22,17 +22,27 @@ DEBIAN_VENV_ERROR = (
 patch; quoted in many projects' troubleshooting notes), exiting 1."""
 
 
-def _bin(tmp_path: Path, *tools: str, python3: str | None = None) -> Path:
-    """A directory with the named tools linked in, and `python3` (real, or a script)."""
+PYTHON_3_12 = "#!/bin/sh\nexit 0\n"
+"""A `python3.12` that passes the version check (the one thing `.ci/run` asks of it)."""
+
+
+def _bin(
+    tmp_path: Path, *tools: str, python3: str | None = None, python312: str | None = None
+) -> Path:
+    """A directory with the named tools linked in, `python3` (real, or a script) and, when
+    given, a `python3.12` script."""
     directory = tmp_path / "bin"
     directory.mkdir()
     for tool in ("bash", "dirname", *tools):
         (directory / tool).symlink_to(shutil.which(tool))
+    scripts = {"python3": python3, "python3.12": python312}
     if python3 is None:
         (directory / "python3").symlink_to(sys.executable)
-    else:
-        (directory / "python3").write_text(python3)
-        (directory / "python3").chmod(0o755)
+        del scripts["python3"]
+    for name, text in scripts.items():
+        if text is not None:
+            (directory / name).write_text(text)
+            (directory / name).chmod(0o755)
     return directory
 
 
@@ -75,8 +85,18 @@ def test_without_the_venv_module_it_says_to_install_python3_venv(tmp_path):
         f"  printf '%s' '{DEBIAN_VENV_ERROR}'; exit 1\nfi\nexec {sys.executable} \"$@\"\n"
     )
 
-    result = _ci_run(_bin(tmp_path, "node", "npm", python3=debian_python), cwd=clone)
+    path = _bin(tmp_path, "node", "npm", python3=debian_python, python312=PYTHON_3_12)
+    result = _ci_run(path, cwd=clone)
 
     assert result.returncode == 1
     assert "sudo apt-get install python3-venv" in result.stderr
     assert not (clone / ".tools").exists()
+
+
+@pytest.mark.skipif(not shutil.which("node"), reason="needs node to get past the node check")
+def test_without_python_3_12_it_says_metis_needs_it(tmp_path):
+    result = _ci_run(_bin(tmp_path, "node", "npm"))
+
+    assert result.returncode == 1
+    assert "which needs Python 3.12 or newer" in result.stderr
+    assert "METIS_PYTHON" in result.stderr

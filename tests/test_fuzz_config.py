@@ -141,8 +141,9 @@ valid_changes = st.fixed_dictionaries(
         "images": st.fixed_dictionaries(
             {},
             optional={
+                # Metis 1.4+ reviews need vLLM >= 0.25.1 (config.rules.tool_calling).
                 "vllm": st.builds(
-                    "vllm/vllm-openai:v0.{}.{}".format, st.integers(10, 40), st.integers(0, 9)
+                    "vllm/vllm-openai:v0.{}.{}".format, st.integers(26, 40), st.integers(0, 9)
                 ),
                 "litellm": st.builds(
                     "ghcr.io/berriai/litellm:v1.{}.{}".format,

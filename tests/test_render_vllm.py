@@ -1,5 +1,7 @@
 """The vLLM container command and environment, per image kind and vLLM version."""
 
+import json
+
 from renderers.vllm import started_before, vllm_command, vllm_server
 from tests.config_cases import valid, with_changes
 
@@ -10,9 +12,15 @@ def test_vllm_openai_image_command_starts_with_the_model(minimal_raw):
     assert "serve" not in command
 
 
+OLD_VLLM_CLIENT = {"version": "1.3"}
+"""Metis 1.3 (chat completions) still works with vLLM releases older than Metis 1.5 needs."""
+
+
 def test_ngc_image_command_runs_vllm_serve(minimal_raw):
     raw = with_changes(
-        minimal_raw, images={"vllm": "nvcr.io/nvidia/vllm:25.09-py3", "vllm_version": "0.10.1"}
+        minimal_raw,
+        images={"vllm": "nvcr.io/nvidia/vllm:25.09-py3", "vllm_version": "0.10.1"},
+        metis=OLD_VLLM_CLIENT,
     )
     assert vllm_command(valid(raw), "chat")[:3] == [
         "vllm",
@@ -52,12 +60,16 @@ def test_embedding_uses_the_pooling_runner_on_current_vllm(minimal_raw):
 
 
 def test_embedding_uses_task_embed_before_vllm_0_10_1(minimal_raw):
-    raw = with_changes(minimal_raw, images={"vllm": "vllm/vllm-openai:v0.10.0"})
+    raw = with_changes(
+        minimal_raw, images={"vllm": "vllm/vllm-openai:v0.10.0"}, metis=OLD_VLLM_CLIENT
+    )
     assert vllm_command(valid(raw), "embedding")[-2:] == ["--task", "embed"]
 
 
 def test_embedding_uses_the_pooling_runner_from_vllm_0_10_1(minimal_raw):
-    raw = with_changes(minimal_raw, images={"vllm": "vllm/vllm-openai:v0.10.1"})
+    raw = with_changes(
+        minimal_raw, images={"vllm": "vllm/vllm-openai:v0.10.1"}, metis=OLD_VLLM_CLIENT
+    )
     assert vllm_command(valid(raw), "embedding")[-2:] == ["--runner", "pooling"]
 
 
@@ -124,3 +136,47 @@ def test_servers_on_separate_gpus_of_one_host_start_together(minimal_raw):
         embedding={"first_gpu": 1},
     )
     assert started_before(valid(raw), "embedding", "gpu-1") == []
+
+
+def _flag(command: list[str], flag: str) -> str | None:
+    return command[command.index(flag) + 1] if flag in command else None
+
+
+def test_chat_answers_function_calls_with_its_familys_parser(minimal_raw):
+    command = vllm_command(valid(minimal_raw), "chat")
+    assert "--enable-auto-tool-choice" in command
+    assert _flag(command, "--tool-call-parser") == "hermes"
+
+
+def test_a_qwen3_coder_model_gets_the_qwen3_coder_parser(minimal_raw):
+    raw = with_changes(
+        minimal_raw,
+        hosts={"gpu-1": {"instance_type": "g6e.12xlarge", "disk_gib": 250}},
+        chat={"model": "Qwen/Qwen3-Coder-30B-A3B-Instruct", "tensor_parallel_size": 2},
+    )
+    assert _flag(vllm_command(valid(raw), "chat"), "--tool-call-parser") == "qwen3_coder"
+
+
+def test_the_call_arguments_are_pinned_to_the_schema_on_a_vllm_that_has_the_switch(minimal_raw):
+    raw = with_changes(minimal_raw, images={"vllm": "vllm/vllm-openai:v0.31.0"})
+    assert _flag(vllm_command(valid(raw), "chat"), "--tool-strict-level") == "parameter"
+
+
+def test_a_vllm_before_the_switch_gets_no_strict_level_flag(minimal_raw):
+    raw = with_changes(minimal_raw, images={"vllm": "vllm/vllm-openai:v0.30.0"})
+    assert "--tool-strict-level" not in vllm_command(valid(raw), "chat")
+
+
+def test_a_hybrid_thinking_model_has_thinking_turned_off(minimal_raw):
+    raw = with_changes(minimal_raw, chat={"model": "Qwen/Qwen3-8B", "max_model_len": 16384})
+    kwargs = _flag(vllm_command(valid(raw), "chat"), "--default-chat-template-kwargs")
+    assert json.loads(kwargs) == {"enable_thinking": False}
+
+
+def test_a_model_without_thinking_gets_no_template_kwargs(minimal_raw):
+    assert "--default-chat-template-kwargs" not in vllm_command(valid(minimal_raw), "chat")
+
+
+def test_the_embedding_server_gets_no_tool_call_flags(minimal_raw):
+    command = vllm_command(valid(minimal_raw), "embedding")
+    assert not any(arg.startswith("--tool") or "auto-tool" in arg for arg in command)

@@ -25,6 +25,7 @@ from langchain_openai import ChatOpenAI, OpenAIEmbeddings
 from config.settings import Settings
 from renderers.litellm import deployments, render_litellm_config
 from renderers.metis import render_metis_config
+from renderers.vllm import vllm_command
 from tests.config_cases import valid
 from tests.conftest import stack_raw_config
 from tests.support.fake_vllm import FakeVllm
@@ -65,14 +66,12 @@ def backend(request: pytest.FixtureRequest) -> Iterator[RunningBackend]:
     with ExitStack() as running:
         replicas = {}
         for deployment in deployments(settings):
-            service = settings.services[deployment.service]
-            fake = FakeVllm(
-                deployment.model_name,
+            fake = FakeVllm.from_command(
+                vllm_command(settings, deployment.service),
                 BACKEND_KEY,
                 dimension=settings.embedding.dimension
                 if deployment.service == "embedding"
                 else None,
-                max_model_len=service.max_model_len,
                 host=addresses[deployment.host],
                 port=deployment.port,
             )

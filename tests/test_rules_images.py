@@ -60,9 +60,9 @@ def test_a_vllm_digest_alone_needs_the_vllm_version(minimal_raw):
 
 
 def test_an_ngc_image_needs_the_vllm_version_it_ships(minimal_raw):
-    raw = with_changes(minimal_raw, images={"vllm": "nvcr.io/nvidia/vllm:25.09-py3"})
+    raw = with_changes(minimal_raw, images={"vllm": "nvcr.io/nvidia/vllm:26.06-py3"})
     problem_at(raw, "metis-llm:images.vllm_version")
-    raw["images"]["vllm_version"] = "0.10.1"
+    raw["images"]["vllm_version"] = "0.32.0"
     valid(raw)
 
 
@@ -161,7 +161,11 @@ def test_a_vllm_tag_whose_release_cannot_be_read_is_refused(minimal_raw, tag):
 
 @pytest.mark.parametrize("tag", ["v0.32.0", "v0.10.1.1", "v0.21.0-cu129"])
 def test_vllm_release_tags_are_valid(minimal_raw, tag):
-    valid(with_changes(minimal_raw, images={"vllm": f"vllm/vllm-openai:{tag}"}))
+    # Metis 1.3: its chat path does not need the review path of newer vLLMs.
+    raw = with_changes(
+        minimal_raw, images={"vllm": f"vllm/vllm-openai:{tag}"}, metis={"version": "1.3"}
+    )
+    valid(raw)
 
 
 def test_an_unreadable_vllm_tag_with_a_digest_and_the_version_given_is_valid(minimal_raw):
@@ -183,7 +187,7 @@ def test_a_vllm_version_contradicting_the_tag_is_refused(minimal_raw):
 
 def test_an_ngc_tag_that_is_no_container_release_is_refused(minimal_raw):
     raw = with_changes(
-        minimal_raw, images={"vllm": "nvcr.io/nvidia/vllm:latest", "vllm_version": "0.10.1"}
+        minimal_raw, images={"vllm": "nvcr.io/nvidia/vllm:latest", "vllm_version": "0.32.0"}
     )
     assert "25.09-py3" in problem_at(raw, "metis-llm:images.vllm").fix
 

@@ -21,8 +21,9 @@ def test_a_control_character_in_a_name_is_refused(minimal_raw, char, section, fi
     if section == "embedding":
         changes["dimension"] = 768
     raw = with_changes(minimal_raw, **{section: changes})
-    problem = problem_at(raw, f"metis-llm:{section}.{field}")
-    assert problem.reason.startswith(f"holds a control character (U+{ord(char):04X})")
+    problem_at(
+        raw, f"metis-llm:{section}.{field}", about=f"holds a control character (U+{ord(char):04X})"
+    )
 
 
 def test_a_nul_in_a_vllm_argument_is_refused(minimal_raw):
@@ -39,7 +40,7 @@ def test_a_control_character_in_the_identity_file_is_refused(minimal_raw):
 @pytest.mark.parametrize("name", [" Qwen/Qwen3-8B", "Qwen/Qwen3-8B "])
 def test_a_name_with_spaces_around_it_is_refused(minimal_raw, field, name):
     raw = with_changes(minimal_raw, chat={field: name, "max_model_len": 4096})
-    problem = problem_at(raw, f"metis-llm:chat.{field}")
+    problem = problem_at(raw, f"metis-llm:chat.{field}", about="spaces")
     assert problem.fix == "write 'Qwen/Qwen3-8B'"
 
 

@@ -133,6 +133,12 @@ def test_services_on_different_gpus_of_a_host_do_not_share_memory(minimal_raw):
     valid(raw)
 
 
+SMALL_CHAT = {
+    "kind": "chat", "params_b": 1.5, "layers": 28, "attention_heads": 12, "kv_heads": 2,
+    "head_dim": 128, "context": 32768, "tool_calling": {"parser": "hermes"},
+}  # fmt: skip
+
+
 def test_bfloat16_on_a_gpu_without_it_is_reported(minimal_raw):
     t4 = {"instance_type": "g4dn.xlarge", "disk_gib": 150}
     raw = with_changes(
@@ -140,6 +146,7 @@ def test_bfloat16_on_a_gpu_without_it_is_reported(minimal_raw):
         hosts={"gpu-1": t4},
         chat={"model": "org/small-chat", "max_model_len": 4096, "dtype": "bfloat16"},
         embedding={"gpu_memory_utilization": 0.12},
+        catalog={"models": {"org/small-chat": SMALL_CHAT}},
     )
     assert "T4" in problem_at(raw, "metis-llm:chat.dtype").reason
     raw["chat"]["dtype"] = "float16"

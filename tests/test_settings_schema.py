@@ -31,6 +31,11 @@ def test_a_value_outside_a_fixed_set_names_the_choices(minimal_raw):
     assert "'bfloat16'" in problem_at(raw, "metis-llm:chat.dtype").reason
 
 
+def test_a_key_named_like_pydantics_key_marker_is_reported_as_unknown(minimal_raw):
+    problem = problem_at({**minimal_raw, "[key]": None}, "metis-llm:[key]")
+    assert problem.fix.startswith("remove it")
+
+
 def test_a_misspelt_key_gets_a_suggestion(minimal_raw):
     raw = with_changes(minimal_raw, chat={"max_model_length": 4096})
     assert "did you mean max_model_len" in problem_at(raw, "metis-llm:chat.max_model_length").fix

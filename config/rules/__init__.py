@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from config.errors import Problem
-from config.rules import access, images, metis, models, names, placement, quantization
+from config.rules import (
+    access,
+    images,
+    metis,
+    models,
+    names,
+    placement,
+    quantization,
+    tool_calling,
+)
 from config.settings import Settings
 
 Rule = Callable[[Settings], Iterator[Problem]]
@@ -18,6 +27,7 @@ RULES: tuple[Rule, ...] = (
     *metis.RULES,
     *names.RULES,
     *quantization.RULES,
+    *tool_calling.RULES,
 )
 
 

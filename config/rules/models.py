@@ -19,6 +19,11 @@ from config.sizing import (
 )
 from config.vllm_flags import UNSUPPORTED_FLAGS, flag_of, refused_by
 
+TOOL_FLAGS = (
+    "Metis's review calls need them as the chat model's family dictates: they are rendered "
+    "from metis-llm:catalog.models.<chat model>.tool_calling (see README, Metis reviews)"
+)
+
 MANAGED_FLAGS: dict[str, str] = {
     "--model": "set metis-llm:{key}.model instead",
     "--host": "the server binds inside its container and is published on the private IP",
@@ -33,6 +38,10 @@ MANAGED_FLAGS: dict[str, str] = {
     "line it would show in `ps` and `docker inspect`",
     "--task": "the embedding runner flag is chosen from the image's vLLM version",
     "--runner": "the embedding runner flag is chosen from the image's vLLM version",
+    "--enable-auto-tool-choice": TOOL_FLAGS,
+    "--tool-call-parser": TOOL_FLAGS,
+    "--tool-strict-level": TOOL_FLAGS,
+    "--default-chat-template-kwargs": TOOL_FLAGS,
 }
 
 AMI_ROOT_GIB = {True: 75, False: 8}

@@ -24,6 +24,35 @@ word** of every text (chat message contents, Responses ``instructions`` and
 input, embedding inputs), and one per id for token-id inputs. The reply is
 :attr:`FakeVllm.reply`, cut to ``max_tokens`` words when that is smaller.
 
+Function calls are played as vLLM 0.32.0 (the pinned image) plays them for a
+non-Harmony model; each behaviour names its source file and line in the
+wheel (``vllm/...``), and docs/reference/vllm-tool-calling.md has the facts:
+
+- The tool parser exists only with both ``--enable-auto-tool-choice`` and
+  ``--tool-call-parser`` (``parser/parser_manager.py:36-37``). Build the
+  server from the rendered command with :meth:`FakeVllm.from_command`, so a
+  missing flag changes what it does; a launch vLLM refuses raises
+  :class:`VllmLaunchError`.
+- ``/v1/responses`` without a parser answers any ``tool_choice`` with a text
+  message and status 200 (``entrypoints/openai/responses/serving.py:1050-1068``):
+  the silent failure behind empty Metis reviews. ``/v1/chat/completions``
+  refuses tools with a 400 instead (``renderers/online_renderer.py:252-280``).
+- With a parser, a named or ``required`` tool choice yields exactly one
+  ``function_call`` item (``parallel_tool_calls: false`` keeps one either way);
+  ``auto`` yields one too (this fake's model always calls the first function
+  tool); ``none`` yields text. Arguments come from :attr:`FakeVllm.tool_arguments`
+  (default: the smallest instance of the tool's schema). Where vLLM's grammar
+  pins them to the schema (``--tool-strict-level parameter`` or a tool marked
+  ``strict``; ``tool_parsers/structural_tag_registry.py:175-197,352-355``) the
+  fake checks that the scripted arguments validate and answers 500 if not (a
+  broken test script); elsewhere it passes them on verbatim, as an
+  unconstrained model may.
+- A call cut short by ``max_output_tokens`` comes back as text with status
+  ``incomplete`` (serving.py:841-842; ``parser/abstract_parser.py:464-482``).
+- Request errors vLLM answers with 400: a named choice not among the tools or
+  without tools, ``required`` without tools (responses/protocol.py:749-786).
+- Not played: Harmony (gpt-oss) output, streamed function calls (501), reasoning.
+
 Fault injection, settable from the test thread at any time:
 :attr:`FakeVllm.fail_status` (answer every authorised ``/v1`` request with that
 status), :attr:`FakeVllm.stall_seconds` (sleep before answering), and
@@ -44,12 +73,21 @@ import struct
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
 from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Literal, Self
 
+import jsonschema
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -91,6 +129,8 @@ class ChatRequest(_OpenAIRequest):
     stream_options: dict[str, Any] | None = None
     max_tokens: int | None = None
     max_completion_tokens: int | None = None
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None
 
 
 class ResponsesRequest(_OpenAIRequest):
@@ -100,6 +140,9 @@ class ResponsesRequest(_OpenAIRequest):
     instructions: str | None = None
     max_output_tokens: int | None = None
     stream: bool | None = False
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] = "auto"
+    parallel_tool_calls: bool | None = True
 
 
 class EmbeddingRequest(_OpenAIRequest):
@@ -159,6 +202,232 @@ def _sse(data: Any, event: str | None = None) -> str:
     return f"{prefix}data: {payload}\n\n"
 
 
+# ------------------------------------------------------- what `vllm serve` flags do
+
+VLLM_TOOL_PARSERS = frozenset(
+    {
+        "apertus",
+        "cohere_command3",
+        "cohere_command4",
+        "deepseek_v3",
+        "deepseek_v31",
+        "deepseek_v32",
+        "deepseek_v4",
+        "deepseek_v41",
+        "dots",
+        "ernie45",
+        "functiongemma",
+        "gemma4",
+        "gigachat3",
+        "glm45",
+        "glm47",
+        "granite",
+        "granite-20b-fc",
+        "granite4",
+        "hermes",
+        "hf",
+        "hunyuan_a13b",
+        "hy_v3",
+        "hy_v4",
+        "inkling",
+        "internlm",
+        "jamba",
+        "k2_horizon",
+        "kimi_k2",
+        "kimi_k3",
+        "lfm2",
+        "ling3",
+        "llama3_json",
+        "llama4_json",
+        "llama4_pythonic",
+        "longcat",
+        "mimo",
+        "minicpm5",
+        "minimax_m2",
+        "minimax_m3",
+        "mistral",
+        "muse_glimmer",
+        "olmo3",
+        "openai",
+        "phi4_mini_json",
+        "plamo3",
+        "poolside_v1",
+        "pythonic",
+        "qwen3_coder",
+        "qwen3_json",
+        "qwen3_xml",
+        "seed_oss",
+        "step3",
+        "step3p5",
+        "xlam",
+    }
+)
+"""`--tool-call-parser` names vLLM 0.32.0 registers (vllm/tool_parsers/__init__.py:24-244)."""
+TOOL_STRICT_LEVELS = ("auto", "function", "parameter")
+"""vllm/tool_parsers/tool_strict_level.py:7."""
+BOOLEAN_FLAGS = frozenset(
+    {
+        "--enable-auto-tool-choice",
+        "--trust-remote-code",
+        "--enable-prefix-caching",
+        "--enforce-eager",
+    }
+)
+"""Flags of the rendered commands that take no value."""
+
+
+TOOL_CALL_FLAGS = ("--enable-auto-tool-choice", "--tool-call-parser", "--tool-strict-level")
+"""The flags the stack renders for function calls (renderers/vllm.py)."""
+
+
+def without_flags(command: Sequence[str], *flags: str) -> list[str]:
+    """A command with some flags (and their values) taken out, e.g. to play a server
+    started without the tool-call flags."""
+    kept: list[str] = []
+    rest = iter(command)
+    for arg in rest:
+        flag = arg.partition("=")[0]
+        if flag not in flags:
+            kept.append(arg)
+        elif "=" not in arg and flag not in BOOLEAN_FLAGS:
+            next(rest)
+    return kept
+
+
+class VllmLaunchError(RuntimeError):
+    """`vllm serve` would exit at startup with this message."""
+
+
+@dataclass(frozen=True)
+class VllmFlags:
+    """What a `vllm serve` command line asks for, as far as this fake plays it."""
+
+    model: str
+    served_name: str
+    max_model_len: int | None
+    pooling: bool
+    enable_auto_tool_choice: bool = False
+    tool_call_parser: str | None = None
+    tool_strict_level: str = "auto"
+
+    @classmethod
+    def parse(cls, command: Sequence[str]) -> VllmFlags:
+        """The flags of a container command (`MODEL --flag ...`, or `vllm serve MODEL ...`
+        for images without the vLLM entrypoint), checked as vLLM checks them at launch."""
+        args = list(command[2:] if list(command[:2]) == ["vllm", "serve"] else command)
+        model, values, switches = args[0], {}, set()
+        rest = iter(args[1:])
+        for arg in rest:
+            flag, equals, value = arg.partition("=")
+            if equals:
+                values[flag] = value
+            elif flag in BOOLEAN_FLAGS:
+                switches.add(flag)
+            else:
+                values[flag] = next(rest)
+        flags = cls(
+            model=model,
+            served_name=values.get("--served-model-name", model),
+            max_model_len=int(values["--max-model-len"]) if "--max-model-len" in values else None,
+            pooling=values.get("--runner") == "pooling" or values.get("--task") == "embed",
+            enable_auto_tool_choice="--enable-auto-tool-choice" in switches,
+            tool_call_parser=values.get("--tool-call-parser"),
+            tool_strict_level=values.get("--tool-strict-level", "auto"),
+        )
+        flags.check_launch()
+        return flags
+
+    def check_launch(self) -> None:
+        """What `vllm serve` refuses before loading the model."""
+        if self.enable_auto_tool_choice and not self.tool_call_parser:
+            # entrypoints/launchers/cli_args.py:522-524
+            raise VllmLaunchError("Error: --enable-auto-tool-choice requires --tool-call-parser")
+        if self.tool_parser is not None and self.tool_parser not in VLLM_TOOL_PARSERS:
+            # parser/parser_manager.py:49-55
+            raise VllmLaunchError(
+                f"Error: --enable-auto-tool-choice requires tool_parser:'{self.tool_parser}' "
+                "which has not been registered"
+            )
+        if self.tool_strict_level not in TOOL_STRICT_LEVELS:
+            # tool_parsers/tool_strict_level.py:24-32 (argparse choices, launchers/cli_args.py:131)
+            raise VllmLaunchError(f"Unknown tool strict level {self.tool_strict_level!r}")
+
+    @property
+    def tool_parser(self) -> str | None:
+        """The tool parser vLLM builds: none unless both flags are given
+        (parser/parser_manager.py:36-37)."""
+        return self.tool_call_parser if self.enable_auto_tool_choice else None
+
+
+@dataclass(frozen=True)
+class FunctionCallRequest:
+    """What the fake's "model" is asked to call: the tool and the whole request."""
+
+    name: str
+    parameters: dict[str, Any]
+    body: dict[str, Any]
+
+    @property
+    def prompt_text(self) -> str:
+        """Every text of the request (Responses `instructions` and `input`, chat messages)."""
+        items = self.body.get("input") or self.body.get("messages") or []
+        if isinstance(items, str):
+            items = [{"content": items}]
+        texts = [self.body.get("instructions") or ""]
+        texts += [_content_text(item.get("content")) for item in items if isinstance(item, dict)]
+        return "\n".join(texts)
+
+
+ToolArguments = Callable[[FunctionCallRequest], Any]
+"""Scripts the arguments of the fake's function calls (e.g. the findings of a review)."""
+
+
+def smallest_instance(schema: Mapping[str, Any]) -> Any:
+    """The smallest value a JSON schema accepts, for the schemas tests use (no patterns)."""
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "anyOf" in schema:
+        return smallest_instance(schema["anyOf"][0])
+    kind = schema.get("type", "object")
+    kind = kind[0] if isinstance(kind, list) else kind
+    if kind == "object":
+        properties = schema.get("properties", {})
+        return {name: smallest_instance(properties[name]) for name in schema.get("required", [])}
+    if kind == "array":
+        return [smallest_instance(schema.get("items", {}))] * schema.get("minItems", 0)
+    if kind == "string":
+        return "x" * max(1, schema.get("minLength", 1))
+    return {"integer": schema.get("minimum", 0), "number": schema.get("minimum", 0.0),
+            "boolean": False, "null": None}[kind]  # fmt: skip
+
+
+def _function_tools(tools: list[dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """A request's function tools by name, in either API's shape."""
+    found = {}
+    for tool in tools or []:
+        function = tool.get("function", tool)
+        if tool.get("type") == "function" and "name" in function:
+            found[function["name"]] = {
+                **function,
+                "strict": function.get("strict", tool.get("strict")),
+            }
+    return found
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One function call the fake's model makes."""
+
+    name: str
+    arguments: str
+    """JSON text, as both APIs carry it."""
+
+    @property
+    def text(self) -> str:
+        """What the model writes for it (the JSON body of e.g. a hermes `<tool_call>`)."""
+        return f'{{"name": "{self.name}", "arguments": {self.arguments}}}'
+
+
 class FakeVllm:
     """A vLLM-like server on ``127.0.0.1``, run by uvicorn in a daemon thread.
 
@@ -182,6 +451,9 @@ class FakeVllm:
         reply: str = "Hello from the fake vLLM server.",
         host: str = HOST,
         port: int = 0,
+        tool_parser: str | None = None,
+        tool_strict_level: str = "auto",
+        tool_arguments: ToolArguments | None = None,
     ) -> None:
         """Describe the server; nothing listens until :meth:`start`.
 
@@ -194,12 +466,22 @@ class FakeVllm:
             reply: the assistant text of every chat/responses answer.
             host, port: where to listen; any 127.x.y.z address is loopback, so each
                 "host" of a stack can get its own address and keep its real vLLM port.
+            tool_parser: the parser vLLM would build (:attr:`VllmFlags.tool_parser`);
+                ``None`` plays a server without the tool-call flags.
+            tool_strict_level: the ``--tool-strict-level``.
+            tool_arguments: scripts the arguments of its function calls.
         """
         self.served_name = served_name
         self.api_key = api_key
         self.dimension = dimension
         self.max_model_len = max_model_len
         self.reply = reply
+        self.tool_parser = tool_parser
+        self.tool_strict_level = tool_strict_level
+        self.tool_arguments: ToolArguments = tool_arguments or (
+            lambda call: smallest_instance(call.parameters)
+        )
+        """Called for every function call the server makes; settable at any time."""
         self.fail_status: int | None = None
         """When set, every authorised ``/v1`` request is answered with this status."""
         self.stall_seconds: float = 0.0
@@ -213,6 +495,37 @@ class FakeVllm:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._app = self._build_app()
+
+    @classmethod
+    def from_command(
+        cls,
+        command: Sequence[str],
+        api_key: str | None = None,
+        *,
+        dimension: int | None = None,
+        host: str = HOST,
+        port: int = 0,
+        tool_arguments: ToolArguments | None = None,
+    ) -> FakeVllm:
+        """The server a rendered vLLM container command would start.
+
+        Raises:
+            VllmLaunchError: vLLM would refuse to start with these flags.
+        """
+        flags = VllmFlags.parse(command)
+        if flags.pooling != (dimension is not None):
+            raise ValueError("a pooling (embedding) server needs its dimension; a chat server none")
+        return cls(
+            flags.served_name,
+            api_key,
+            dimension=dimension,
+            max_model_len=flags.max_model_len or 4096,
+            host=host,
+            port=port,
+            tool_parser=flags.tool_parser,
+            tool_strict_level=flags.tool_strict_level,
+            tool_arguments=tool_arguments,
+        )
 
     # ----------------------------------------------------------------- public API
 
@@ -473,9 +786,92 @@ class FakeVllm:
             return None
         return error_response(400, message, "BadRequestError")
 
-    def _reply_words(self, max_tokens: int | None) -> tuple[list[str], str]:
-        """The reply as word tokens (with leading spaces) and the finish reason."""
-        words = self.reply.split()
+    def _call(
+        self, name: str, tools: list[dict[str, Any]] | None, body: dict[str, Any]
+    ) -> _Call | JSONResponse:
+        """The model's call of a tool, with the scripted arguments.
+
+        Where vLLM's grammar pins the arguments to the tool's schema (strict level
+        `parameter`, or a tool marked `strict`: structural_tag_registry.py:175-197 and
+        352-355), scripted arguments that break it are a broken test: 500.
+        """
+        tool = _function_tools(tools)[name]
+        parameters = tool.get("parameters") or {}
+        arguments = self.tool_arguments(FunctionCallRequest(name, parameters, body))
+        if self.tool_strict_level == "parameter" or tool.get("strict") is True:
+            try:
+                jsonschema.validate(arguments, parameters)
+            except jsonschema.ValidationError as error:
+                message = (
+                    f"Fake vLLM: scripted arguments break the enforced schema: {error.message}"
+                )
+                return error_response(500, message)
+        return _Call(name, json.dumps(arguments, ensure_ascii=False))
+
+    def _responses_call(self, request: ResponsesRequest) -> _Call | JSONResponse | None:
+        """The function call a Responses request gets, None for a text answer, or vLLM's 400."""
+        choice, tools = request.tool_choice, _function_tools(request.tools)
+        named = isinstance(choice, dict) and choice.get("type") in ("function", "custom")
+        not_found = "Tool choice 'function' not found in 'tools' parameter."
+        if not request.tools:  # responses/protocol.py:762-774
+            if choice == "required":
+                message = "Tool choice 'required' must be specified with 'tools' parameter."
+                return error_response(400, message, "BadRequestError", "tool_choice")
+            if named:
+                return error_response(400, not_found, "BadRequestError", "tool_choice")
+            return None
+        if named and choice.get("name") not in tools:  # responses/protocol.py:775-782, 205-208
+            return error_response(400, not_found, "BadRequestError", "tool_choice")
+        if self.tool_parser is None or choice == "none" or not tools:
+            return None  # responses/serving.py:1050-1068; parser/abstract_parser.py:394-398
+        name = choice["name"] if named else next(iter(tools))
+        return self._call(name, request.tools, request.model_dump())
+
+    def _chat_call(self, request: ChatRequest) -> _Call | JSONResponse | None:
+        """The function call a chat request gets, None for a text answer, or vLLM's 400."""
+        if request.tools == []:  # chat_completion/protocol.py:943-949
+            message = (
+                "`tools` must not be an empty array. "
+                "Either provide at least one tool or omit the field entirely."
+            )
+            return error_response(400, message, "BadRequestError", "tools")
+        choice = request.tool_choice
+        if choice is None and request.tools:
+            choice = "auto"  # chat_completion/protocol.py:953-954
+        if choice in (None, "none"):
+            return None
+        if not request.tools:  # chat_completion/protocol.py:963-967
+            message = "When using `tool_choice`, `tools` must be set."
+            return error_response(400, message, "BadRequestError", "tool_choice")
+        tools = _function_tools(request.tools)
+        name = (choice.get("function") or {}).get("name") if isinstance(choice, dict) else None
+        if isinstance(choice, dict) and name not in tools:  # chat_completion/protocol.py:1009-1018
+            message = (
+                "The tool specified in `tool_choice` does not match any of the specified `tools`"
+            )
+            return error_response(400, message, "BadRequestError", "tool_choice")
+        if self.tool_parser is None:  # renderers/online_renderer.py:259-280
+            if choice == "auto":
+                message = (
+                    '"auto" tool choice requires '
+                    "--enable-auto-tool-choice and --tool-call-parser to be set"
+                )
+            else:
+                described = f'function "{name}"' if name else f'"{choice}"'
+                message = f"tool_choice={described} requires --tool-call-parser to be set"
+            return error_response(400, message, "BadRequestError")
+        return self._call(name or next(iter(tools)), request.tools, request.model_dump())
+
+    @staticmethod
+    def _not_played(what: str) -> JSONResponse:
+        return error_response(501, f"Fake vLLM: {what} are not played by this test server")
+
+    def _reply_words(
+        self, max_tokens: int | None, call: _Call | None = None
+    ) -> tuple[list[str], str]:
+        """The reply (the call's text when there is one) as word tokens (with leading
+        spaces), and the finish reason."""
+        words = (call.text if call else self.reply).split()
         if max_tokens is not None and max_tokens < len(words):
             words, finish = words[:max_tokens], "length"
         else:
@@ -489,7 +885,13 @@ class FakeVllm:
         max_tokens = request.max_completion_tokens or request.max_tokens
         if (error := self._too_long(prompt_tokens, max_tokens)) is not None:
             return error
-        tokens, finish = self._reply_words(max_tokens)
+        call = self._chat_call(request)
+        if isinstance(call, JSONResponse):
+            return call
+        if call is not None and request.stream:
+            return self._not_played("streamed function calls")
+        tokens, finish = self._reply_words(max_tokens, call)
+        called = call is not None and finish != "length"
         usage = {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": len(tokens),
@@ -504,10 +906,22 @@ class FakeVllm:
         if not request.stream:
             message = {
                 "role": "assistant",
-                "content": "".join(tokens),
+                "content": None if called else "".join(tokens),
                 "reasoning_content": None,
                 "tool_calls": [],
             }
+            if called:
+                assert call is not None
+                message["tool_calls"] = [
+                    {
+                        "id": f"chatcmpl-tool-{uuid.uuid4().hex}",
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": call.arguments},
+                    }
+                ]
+                # "stop" for a named choice, "tool_calls" otherwise
+                # (chat_completion/serving.py:1096-1118).
+                finish = "stop" if isinstance(request.tool_choice, dict) else "tool_calls"
             choice = {
                 "index": 0,
                 "message": message,
@@ -565,7 +979,14 @@ class FakeVllm:
         prompt_tokens = sum(count_tokens(t) for t in texts)
         if (error := self._too_long(prompt_tokens, request.max_output_tokens)) is not None:
             return error
-        tokens, finish = self._reply_words(request.max_output_tokens)
+        call = self._responses_call(request)
+        if isinstance(call, JSONResponse):
+            return call
+        if call is not None and request.stream:
+            return self._not_played("streamed function calls")
+        # A call cut short is no call: its text is left as content
+        # (parser/abstract_parser.py:464-482, tool_parsers/hermes_tool_parser.py:116-120).
+        tokens, finish = self._reply_words(request.max_output_tokens, call)
         text = "".join(tokens)
         item_id = f"msg_{uuid.uuid4().hex}"
         part = {
@@ -574,13 +995,22 @@ class FakeVllm:
             "annotations": [],
             "logprobs": None,
         }
-        item = {
+        item: dict[str, Any] = {
             "id": item_id,
             "type": "message",
             "role": "assistant",
             "status": "completed",
             "content": [part],
         }
+        if call is not None and finish != "length":
+            item = {  # responses/utils.py:145-174
+                "id": f"fc_{uuid.uuid4().hex}",
+                "call_id": f"chatcmpl-tool-{uuid.uuid4().hex}",
+                "type": "function_call",
+                "status": "completed",
+                "name": call.name,
+                "arguments": call.arguments,
+            }
         usage = {
             "input_tokens": prompt_tokens,
             "input_tokens_details": {"cached_tokens": 0},
@@ -600,14 +1030,14 @@ class FakeVllm:
             "max_output_tokens": request.max_output_tokens,
             "metadata": None,
             "output": [item],
-            "parallel_tool_calls": True,
+            "parallel_tool_calls": request.parallel_tool_calls is not False,
             "previous_response_id": None,
             "reasoning": None,
             "service_tier": "auto",
             "temperature": 1.0,
             "text": None,
-            "tool_choice": "auto",
-            "tools": [],
+            "tool_choice": request.tool_choice if request.tools else "none",
+            "tools": request.tools or [],
             "top_p": 1.0,
             "truncation": "disabled",
             "usage": usage,
