@@ -2,7 +2,8 @@
 
 It mirrors the behaviour of ``vllm serve`` that this project relies on:
 
-- ``GET /health`` answers 200 without a key.
+- ``GET /health`` answers 200 without a key, and so does ``GET /metrics``: vLLM 0.32.0's
+  engine metrics, driven by the requests served (``tests/support/vllm_metrics.py``).
 - Every ``/v1/...`` route needs ``Authorization: Bearer <api_key>`` exactly as
   vLLM's ``--api-key`` middleware checks it; otherwise 401 with vLLM's body
   ``{"error": "Unauthorized"}``.
@@ -94,6 +95,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.datastructures import Headers
+
+from tests.support.vllm_metrics import VllmMetrics, instrument
 
 HOST = "127.0.0.1"
 
@@ -494,7 +497,9 @@ class FakeVllm:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._app = self._build_app()
+        self.metrics = VllmMetrics(served_name, kv_cache_tokens=max_model_len)
+        """vLLM's engine metrics, served on ``/metrics`` and driven by the answered requests."""
+        self._app = instrument(self._build_app(), self.metrics)
 
     @classmethod
     def from_command(
