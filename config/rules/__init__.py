@@ -10,6 +10,7 @@ from config.rules import (
     images,
     metis,
     models,
+    monitoring,
     names,
     placement,
     quantization,
@@ -28,6 +29,7 @@ RULES: tuple[Rule, ...] = (
     *names.RULES,
     *quantization.RULES,
     *tool_calling.RULES,
+    *monitoring.RULES,
 )
 
 
