@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from types import TracebackType
@@ -136,3 +136,20 @@ class PrometheusServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def node_exporter(command: list[str]) -> Iterator[subprocess.Popen[bytes]]:
+    """Debian's node_exporter with the rendered flags, until the block ends."""
+    process = subprocess.Popen(
+        [str(prometheus_bin() / "prometheus-node-exporter"), *command],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(10)

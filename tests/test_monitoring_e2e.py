@@ -1,0 +1,222 @@
+"""Monitoring, end to end on loopback: Debian's real Prometheus runs the rendered config and
+alert rules unchanged and scrapes the test vLLM servers (vLLM 0.32.0's metrics), the real
+LiteLLM proxy (its Prometheus callback, behind the router key), Debian's real node_exporter
+and a stand-in dcgm-exporter; then every dashboard query must return data.
+
+Each "host" of the stack gets its own loopback address (127.0.0.x), the router listens on
+127.0.0.1 as Prometheus sees it from its own host, and Prometheus on 127.0.0.1:9090: the
+rendered config needs no rewriting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+import httpx
+import openai
+import pytest
+
+from config.settings import Settings
+from renderers.alerts import render_alert_rules
+from renderers.dashboards import BOARDS
+from renderers.exporters import HOST_ROOT, node_exporter_command, render_dcgm_counters
+from renderers.litellm import deployments, render_litellm_config
+from renderers.prometheus import (
+    CONFIG_FILE,
+    ROUTER_KEY_FILE,
+    RULES_FILE,
+    render_prometheus_config,
+)
+from renderers.vllm import vllm_command
+from tests.config_cases import valid
+from tests.conftest import stack_raw_config
+from tests.support.fake_dcgm import FakeDcgmExporter
+from tests.support.fake_vllm import FakeVllm
+from tests.support.litellm_proxy import LitellmProxy
+from tests.support.prometheus import PrometheusServer, node_exporter
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+ROUTER_KEY = "sk-e2e-monitoring-router-key"
+BACKEND_KEY = "e2e-monitoring-backend-key"
+PROMETHEUS_PORT = 9090
+SCRAPE_SECONDS = 15
+"""The rendered scrape interval: rates need two scrapes after the traffic."""
+
+
+@dataclass
+class Monitored:
+    settings: Settings
+    prometheus: PrometheusServer
+    proxy: LitellmProxy
+    replicas: dict[str, FakeVllm]
+
+
+def _addresses(settings: Settings) -> dict[str, str]:
+    return {host: f"127.0.0.{index}" for index, host in enumerate(settings.hosts, start=2)}
+
+
+def _wait_for_targets(prometheus: PrometheusServer, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        targets = prometheus.targets()
+        if targets and all(t["health"] == "up" for t in targets):
+            return
+        if time.monotonic() > deadline:
+            down = {t["scrapeUrl"]: t["lastError"] for t in targets if t["health"] != "up"}
+            raise AssertionError(f"targets not up after {timeout} s: {down}")
+        time.sleep(1)
+
+
+def _traffic(backend: Monitored) -> None:
+    """Metis-like requests through the router, one refused for want of the key, and two while
+    one chat replica fails: with two replicas the router fails over (and cools the failing
+    one down), with one the client gets the error."""
+    settings = backend.settings
+    client = openai.OpenAI(base_url=backend.proxy.base_url, api_key=ROUTER_KEY, max_retries=0)
+    prompt = "review this function for injection flaws " * 8
+    for _ in range(3):
+        client.chat.completions.create(
+            model=settings.chat.served_name, messages=[{"role": "user", "content": prompt}]
+        )
+        client.responses.create(model=settings.chat.served_name, input=prompt)
+        client.embeddings.create(model=settings.embedding.served_name, input=["def f(): pass"])
+    refused = httpx.post(f"{backend.proxy.base_url}/chat/completions", json={}, timeout=30)
+    assert refused.status_code == 401
+    failing = backend.replicas[f"chat-{settings.chat.hosts[0]}"]
+    failing.fail_status = 500
+    try:
+        for _ in range(20):  # the router picks replicas at random
+            with contextlib.suppress(openai.APIStatusError):
+                client.chat.completions.create(
+                    model=settings.chat.served_name, messages=[{"role": "user", "content": "hi"}]
+                )
+            if any(request.status == 500 for request in failing.requests):
+                break
+    finally:
+        failing.fail_status = None
+
+
+COOLDOWNS = "sum by (model_id) (increase(litellm_deployment_cooled_down_total[5m]))"
+
+
+def _empty_by_design(settings: Settings) -> set[str]:
+    """Queries with no data for a reason: LiteLLM 1.108.7 never cools down the only
+    deployment of a model (router_utils/cooldown_handlers.py, `_should_cooldown_deployment`,
+    "avoid cooldowns on single deployment model groups")."""
+    replicated = any(len(service.hosts) > 1 for service in settings.services.values())
+    return set() if replicated else {COOLDOWNS}
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def monitored(request: pytest.FixtureRequest) -> Iterator[Monitored]:
+    settings = valid(stack_raw_config(request.param))
+    addresses = _addresses(settings)
+    counters = render_dcgm_counters()
+    with ExitStack() as running:
+        replicas = {}
+        for deployment in deployments(settings):
+            embedding = deployment.service == "embedding"
+            fake = FakeVllm.from_command(
+                vllm_command(settings, deployment.service),
+                BACKEND_KEY,
+                dimension=settings.embedding.dimension if embedding else None,
+                host=addresses[deployment.host],
+                port=deployment.port,
+            )
+            replicas[deployment.deployment_id] = running.enter_context(fake)
+        for host, address in addresses.items():
+            command = node_exporter_command(address)
+            running.enter_context(node_exporter([arg.replace(HOST_ROOT, "/") for arg in command]))
+            spec = settings.instance(host)
+            if spec is not None and spec.has_gpu:
+                running.enter_context(
+                    FakeDcgmExporter(
+                        counters,
+                        host=address,
+                        port=9400,
+                        gpus=spec.gpu_count,
+                        model=f"NVIDIA {spec.gpu_model}",
+                    )
+                )
+        proxy = running.enter_context(
+            LitellmProxy(
+                render_litellm_config(settings, addresses),
+                master_key=ROUTER_KEY,
+                backend_key=BACKEND_KEY,
+                num_workers=settings.router.num_workers,
+                port=settings.router.port,
+            )
+        )
+        prometheus = running.enter_context(
+            PrometheusServer(
+                {
+                    CONFIG_FILE: render_prometheus_config(settings, addresses),
+                    RULES_FILE: render_alert_rules(settings),
+                    ROUTER_KEY_FILE: ROUTER_KEY,
+                },
+                port=PROMETHEUS_PORT,
+                config=CONFIG_FILE,
+            )
+        )
+        backend = Monitored(settings, prometheus, proxy, replicas)
+        _wait_for_targets(prometheus)
+        _traffic(backend)
+        time.sleep(2 * SCRAPE_SECONDS + 3)
+        yield backend
+
+
+def test_every_target_is_up_the_router_with_its_key(monitored: Monitored):
+    jobs = {t["labels"]["job"] for t in monitored.prometheus.targets() if t["health"] == "up"}
+
+    assert jobs == {"vllm", "litellm", "dcgm", "node"}
+
+
+@pytest.mark.parametrize("board", BOARDS, ids=lambda board: board.uid)
+def test_every_dashboard_query_returns_data(monitored: Monitored, board):
+    empty = {query for query in board.queries if not monitored.prometheus.query(query)}
+
+    assert empty == _empty_by_design(monitored.settings) & set(board.queries)
+
+
+def test_per_model_series_name_each_served_model(monitored: Monitored):
+    served = {monitored.settings.chat.served_name, monitored.settings.embedding.served_name}
+    result = monitored.prometheus.query("sum by (model_name) (vllm:prompt_tokens_total)")
+
+    assert {sample["metric"]["model_name"] for sample in result} == served
+
+
+def test_the_router_counts_requests_by_status_code(monitored: Monitored):
+    """LiteLLM 1.108.7 records a request refused for want of the key with status_code "None"
+    (its auth error carries no status); a replica's failure reaches the client as a 500 only
+    where the model has no other replica to fail over to."""
+    result = monitored.prometheus.query(
+        "sum by (status_code) (litellm_proxy_total_requests_metric_total)"
+    )
+    lone_replica = len(monitored.settings.chat.hosts) == 1
+
+    assert {sample["metric"]["status_code"] for sample in result} == (
+        {"200", "None", "500"} if lone_replica else {"200", "None"}
+    )
+
+
+def test_the_failing_replica_is_counted_against_its_deployment_id(monitored: Monitored):
+    result = monitored.prometheus.query(
+        'sum by (model_id) (litellm_deployment_failure_responses_total{model_id!=""})'
+    )
+
+    assert {sample["metric"]["model_id"] for sample in result} == {
+        f"chat-{monitored.settings.chat.hosts[0]}"
+    }
+
+
+def test_every_alert_rule_loads_and_evaluates(monitored: Monitored):
+    groups = httpx.get(f"{monitored.prometheus.url}/api/v1/rules", timeout=10).json()["data"]
+    rules = [rule for group in groups["groups"] for rule in group["rules"]]
+
+    assert len(rules) == 6
+    assert {rule["health"] for rule in rules} == {"ok"}
