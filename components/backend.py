@@ -9,6 +9,7 @@ import pulumi_command as command
 from components.access import HostAccess, HostAccessArgs
 from components.host import Host, HostArgs
 from components.keys import ApiKeys
+from components.monitoring import monitor_stack
 from components.network import Network, NetworkArgs
 from components.review_readiness import ReviewReadiness, ReviewReadinessArgs
 from components.router import Router, RouterArgs
@@ -32,6 +33,8 @@ class LlmBackend(pulumi.ComponentResource):
     hosts: pulumi.Output[dict[str, dict[str, str]]]
     """Per host: instance id, instance type, private and public IP."""
     hourly_cost_usd: float
+    grafana_admin_password: pulumi.Output[str] | None
+    """Secret; None without monitoring."""
 
     def __init__(
         self,
@@ -122,11 +125,19 @@ class LlmBackend(pulumi.ComponentResource):
             child,
         )
 
+        monitoring = (
+            monitor_stack(name, settings, hosts, keys.router_key, child)
+            if settings.monitoring.enabled
+            else None
+        )
+
         # After every update, the images no container uses go: each vLLM image is 25-35 GB.
         for host, machine in hosts.items():
             on_host = [server.container for (_, at), server in servers.items() if at == host]
             if host == settings.router.host:
                 on_host.append(router.container)
+            if monitoring is not None:
+                on_host += monitoring.containers[host]
             command.local.Command(
                 f"{name}-{host}-prune-images",
                 create=machine.ssh_argv.apply(prune_images_script),
@@ -151,6 +162,7 @@ class LlmBackend(pulumi.ComponentResource):
             }
         )
         self.hourly_cost_usd = hourly_cost(settings).total
+        self.grafana_admin_password = monitoring.grafana_admin_password if monitoring else None
         self.register_outputs(
             {
                 "router_url": self.router_url,
@@ -159,5 +171,6 @@ class LlmBackend(pulumi.ComponentResource):
                 "litellm_config": self.litellm_config,
                 "hosts": self.hosts,
                 "hourly_cost_usd": self.hourly_cost_usd,
+                "grafana_admin_password": self.grafana_admin_password,
             }
         )

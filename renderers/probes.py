@@ -1,6 +1,7 @@
 """Container health checks: an HTTP GET from inside the container.
 
-Both images ship Python, not necessarily curl, so the probe is a Python one-liner.
+The vLLM and LiteLLM images ship Python, not necessarily curl, so their probe is a Python
+one-liner; Prometheus, Grafana and node-exporter ship busybox's wget.
 
 Durations are written the way the Docker provider reads them back from Docker: Go's
 `time.Duration.String()`, so 60 s is "1m0s" and 20 min "20m0s". Any other spelling shows
@@ -10,6 +11,7 @@ as a change on every `pulumi up` (docs/reference/docker-provider.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 def go_duration(seconds: int) -> str:
@@ -36,10 +38,16 @@ class HttpProbe:
     retries: int = 3
     start_period_seconds: int = 60
     """How long failures do not count: a vLLM server downloads and loads its model first."""
+    client: Literal["python3", "wget"] = "python3"
+    """What the image has to make the request: Python (vLLM, LiteLLM) or busybox's wget
+    (Prometheus, Grafana, node-exporter)."""
+    address: str = "127.0.0.1"
 
     @property
     def test(self) -> list[str]:
-        url = f"http://127.0.0.1:{self.port}{self.path}"
+        url = f"http://{self.address}:{self.port}{self.path}"
+        if self.client == "wget":
+            return ["CMD", "wget", "-q", "-T", "5", "-O", "/dev/null", url]
         code = f"import urllib.request; urllib.request.urlopen({url!r}, timeout=5)"
         return ["CMD", "python3", "-c", code]
 

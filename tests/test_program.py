@@ -16,7 +16,7 @@ from tests.conftest import STACK_FILES, stack_raw_config, stack_run
 
 OUTPUTS = {
     "router_url", "api_key", "metis_config", "litellm_config", "chat_model", "embedding_model",
-    "embed_dim", "hosts", "hourly_cost_usd",
+    "embed_dim", "hosts", "hourly_cost_usd", "grafana_admin_password",
 }  # fmt: skip
 WORLD = {"0.0.0.0/0", "::/0"}
 
@@ -34,8 +34,11 @@ def test_every_output_is_exported(run):
     assert set(run.outputs) == OUTPUTS
 
 
-def test_only_the_api_key_is_secret(run):
-    assert {name for name, output in run.outputs.items() if output.secret} == {"api_key"}
+def test_only_the_api_key_and_grafanas_password_are_secret(run):
+    assert {name for name, output in run.outputs.items() if output.secret} == {
+        "api_key",
+        "grafana_admin_password",
+    }
 
 
 def test_router_url_is_the_router_hosts_public_address_and_port(run, stack_name):
@@ -92,7 +95,7 @@ def backend_keys(run) -> list[str]:
     return [p.inputs["result"] for p in []] or [
         env.split("=", 1)[1]
         for container in run.of_type("docker:index/container:Container")
-        for env in reveal(container.inputs["envs"])
+        for env in reveal(container.inputs.get("envs", []))
         if env.startswith("VLLM_API_KEY=")
     ]
 
@@ -113,10 +116,28 @@ def test_hourly_cost_is_exported(run, stack_name):
 
 def test_one_vllm_container_per_replica_and_one_router(run, stack_name):
     settings = valid(stack_raw_config(stack_name))
-    names = sorted(c.inputs["name"] for c in run.of_type("docker:index/container:Container"))
+    names = [c.inputs["name"] for c in run.of_type("docker:index/container:Container")]
     replicas = len(settings.chat.hosts) + len(settings.embedding.hosts)
-    assert len(names) == replicas + 1
+    assert len([name for name in names if name.startswith("vllm-")]) == replicas
     assert names.count("litellm") == 1
+
+
+def test_monitoring_runs_prometheus_and_grafana_once_and_exporters_on_every_host(run, stack_name):
+    settings = valid(stack_raw_config(stack_name))
+    names = [c.inputs["name"] for c in run.of_type("docker:index/container:Container")]
+    gpu_hosts = [h for h in settings.hosts if settings.instance(h).has_gpu]
+    assert (names.count("prometheus"), names.count("grafana")) == (1, 1)
+    assert names.count("node-exporter") == len(settings.hosts)
+    assert names.count("dcgm-exporter") == len(gpu_hosts)
+
+
+def test_without_monitoring_no_monitoring_resource_and_no_password(stack_name):
+    config, secret_keys = stack_file_config(STACK_FILES[stack_name])
+    config["metis-llm:monitoring"] = json.dumps({"enabled": False})
+    run = run_program(config, secret_keys=secret_keys, stack=stack_name)
+    names = {c.inputs["name"] for c in run.of_type("docker:index/container:Container")}
+    assert not names & {"prometheus", "grafana", "node-exporter", "dcgm-exporter"}
+    assert "grafana_admin_password" not in run.outputs
 
 
 def test_no_ingress_is_open_to_the_world(run):

@@ -1,0 +1,277 @@
+"""Monitoring: Prometheus and Grafana on the router host, exporters on every host.
+
+Nothing here is reachable from outside. Prometheus and Grafana share the router host's
+network namespace (so Prometheus reaches every target as the host does) and listen on
+127.0.0.1 only; no security group rule names their ports. The exporters listen on their
+host's private IP, open to the stack's own group only. Users reach Grafana through a port
+forward (`python -m ops dashboard STACK`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_docker as docker
+import pulumi_random as random
+
+from components.containers import container_options, healthcheck, instance_label, pinned_image
+from components.host import Host
+from config.ports import DCGM_EXPORTER_PORT, GRAFANA_PORT, NODE_EXPORTER_PORT, PROMETHEUS_PORT
+from config.settings import Settings
+from renderers import exporters, grafana, prometheus
+from renderers.alerts import render_alert_rules
+from renderers.dashboards import render_dashboards
+from renderers.probes import HttpProbe
+
+PASSWORD_LENGTH = 32
+READY_TIMEOUT_SECONDS = 300
+"""`pulumi up` waits this long for each monitoring container to answer its health check."""
+
+
+def _probed(probe: pulumi.Input[HttpProbe]) -> dict:
+    """A container's health check and `pulumi up`'s wait for it."""
+    return {
+        "healthcheck": pulumi.Output.from_input(probe).apply(healthcheck),
+        "wait": True,
+        "wait_timeout": READY_TIMEOUT_SECONDS,
+    }
+
+
+def _uploads(files: Mapping[str, pulumi.Input[str]]) -> list[docker.ContainerUploadArgs]:
+    return [docker.ContainerUploadArgs(file=path, content=text) for path, text in files.items()]
+
+
+def _data_volume(name: str, volume: str, opts: pulumi.ResourceOptions) -> docker.Volume:
+    """A named volume: it outlives container replacements, and Docker initialises it with the
+    image's directory and its owner (both images run as a non-root user)."""
+    return docker.Volume(name, name=volume, opts=opts)
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    settings: Settings
+    host: Host
+    """The router host."""
+    private_ips: Mapping[str, pulumi.Input[str]]
+    router_key: pulumi.Input[str]
+    """What Prometheus sends to scrape the router's /metrics/."""
+
+
+class Monitoring(pulumi.ComponentResource):
+    """Pinned Prometheus and Grafana images and their containers on the router host, their
+    data in named volumes, their configs uploaded, a generated Grafana admin password."""
+
+    grafana_admin_password: pulumi.Output[str]
+    """Secret; Grafana's user is `admin`."""
+    containers: list[docker.Container]
+
+    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("metis-llm:monitoring:Monitoring", name, None, opts)
+        settings, host = args.settings, args.host
+        images = settings.monitoring.images
+        on_host = pulumi.ResourceOptions(parent=self, provider=host.docker_provider)
+        password = random.RandomPassword(
+            f"{name}-grafana-admin",
+            length=PASSWORD_LENGTH,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.grafana_admin_password = pulumi.Output.secret(password.result)
+
+        config_text = pulumi.Output.all(**args.private_ips).apply(
+            lambda ips: prometheus.render_prometheus_config(settings, ips)
+        )
+        in_config_dir = f"{prometheus.CONFIG_DIR}/{{}}".format
+        prometheus_container = docker.Container(
+            f"{name}-prometheus",
+            name=prometheus.CONTAINER_NAME,
+            image=pinned_image(
+                f"{name}-prometheus-image", images.prometheus, host.instance_id, on_host
+            ).image_id,
+            command=prometheus.prometheus_command(settings),
+            network_mode="host",
+            volumes=[
+                docker.ContainerVolumeArgs(
+                    volume_name=_data_volume(
+                        f"{name}-prometheus-data", "metis-llm-prometheus", on_host
+                    ).name,
+                    container_path=prometheus.DATA_DIR,
+                )
+            ],
+            uploads=_uploads(
+                {
+                    in_config_dir(prometheus.CONFIG_FILE): config_text,
+                    in_config_dir(prometheus.RULES_FILE): render_alert_rules(settings),
+                    in_config_dir(prometheus.ROUTER_KEY_FILE): args.router_key,
+                }
+            ),
+            labels=[instance_label(host.instance_id)],
+            restart="unless-stopped",
+            must_run=True,
+            **_probed(HttpProbe(PROMETHEUS_PORT, "/-/ready", client="wget")),
+            opts=container_options(on_host, READY_TIMEOUT_SECONDS),
+        )
+        dashboards = {
+            f"{grafana.DASHBOARDS_DIR}/{file}": text for file, text in render_dashboards().items()
+        }
+        grafana_container = docker.Container(
+            f"{name}-grafana",
+            name=grafana.CONTAINER_NAME,
+            image=pinned_image(
+                f"{name}-grafana-image", images.grafana, host.instance_id, on_host
+            ).image_id,
+            envs=[f"{key}={value}" for key, value in grafana.grafana_env().items()],
+            network_mode="host",
+            volumes=[
+                docker.ContainerVolumeArgs(
+                    volume_name=_data_volume(
+                        f"{name}-grafana-data", "metis-llm-grafana", on_host
+                    ).name,
+                    container_path=grafana.DATA_DIR,
+                )
+            ],
+            uploads=_uploads(
+                {
+                    **grafana.render_provisioning(),
+                    **dashboards,
+                    grafana.ADMIN_PASSWORD_FILE: self.grafana_admin_password,
+                }
+            ),
+            labels=[instance_label(host.instance_id)],
+            restart="unless-stopped",
+            must_run=True,
+            **_probed(HttpProbe(GRAFANA_PORT, "/api/health", client="wget")),
+            opts=container_options(on_host, READY_TIMEOUT_SECONDS, after=[prometheus_container]),
+        )
+        self.containers = [prometheus_container, grafana_container]
+        self.register_outputs({"grafana_admin_password": self.grafana_admin_password})
+
+
+@dataclass(frozen=True)
+class HostExportersArgs:
+    settings: Settings
+    host: Host
+    has_gpu: bool
+
+
+class HostExporters(pulumi.ComponentResource):
+    """node-exporter on a host, and dcgm-exporter on a GPU host, each listening on the host's
+    private IP only."""
+
+    containers: list[docker.Container]
+
+    def __init__(
+        self, name: str, args: HostExportersArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("metis-llm:monitoring:HostExporters", name, None, opts)
+        images, host = args.settings.monitoring.images, args.host
+        on_host = pulumi.ResourceOptions(parent=self, provider=host.docker_provider)
+
+        # Host networking and the host's process table: the host's own network and process
+        # counters, not a container's. It listens on the private IP only (its command).
+        node = docker.Container(
+            f"{name}-node-exporter",
+            name=exporters.NODE_EXPORTER_CONTAINER,
+            image=pinned_image(
+                f"{name}-node-exporter-image", images.node_exporter, host.instance_id, on_host
+            ).image_id,
+            command=host.private_ip.apply(exporters.node_exporter_command),
+            network_mode="host",
+            pid_mode="host",
+            mounts=[
+                docker.ContainerMountArgs(
+                    target=exporters.HOST_ROOT,
+                    source="/",
+                    type="bind",
+                    read_only=True,
+                    bind_options=docker.ContainerMountBindOptionsArgs(propagation="rslave"),
+                )
+            ],
+            labels=[instance_label(host.instance_id)],
+            restart="unless-stopped",
+            must_run=True,
+            **_probed(
+                host.private_ip.apply(
+                    lambda ip: HttpProbe(NODE_EXPORTER_PORT, "/metrics", client="wget", address=ip)
+                )
+            ),
+            opts=container_options(on_host, READY_TIMEOUT_SECONDS),
+        )
+        self.containers = [node]
+        if args.has_gpu:
+            # The distroless image has no shell and no HTTP client: no health check, and
+            # `pulumi up` does not wait for it (Prometheus's `up` shows whether it answers).
+            self.containers.append(
+                docker.Container(
+                    f"{name}-dcgm-exporter",
+                    name=exporters.DCGM_EXPORTER_CONTAINER,
+                    image=pinned_image(
+                        f"{name}-dcgm-exporter-image",
+                        images.dcgm_exporter,
+                        host.instance_id,
+                        on_host,
+                    ).image_id,
+                    gpus="all",
+                    envs=[f"{k}={v}" for k, v in exporters.dcgm_exporter_env().items()],
+                    ports=[
+                        docker.ContainerPortArgs(
+                            internal=DCGM_EXPORTER_PORT,
+                            external=DCGM_EXPORTER_PORT,
+                            ip=host.private_ip,
+                        )
+                    ],
+                    uploads=_uploads(
+                        {exporters.DCGM_COUNTERS_PATH: exporters.render_dcgm_counters()}
+                    ),
+                    labels=[instance_label(host.instance_id)],
+                    restart="unless-stopped",
+                    must_run=True,
+                    opts=on_host,
+                )
+            )
+        self.register_outputs({"containers": [c.id for c in self.containers]})
+
+
+@dataclass(frozen=True)
+class StackMonitoring:
+    """What the backend keeps of its monitoring."""
+
+    grafana_admin_password: pulumi.Output[str]
+    containers: dict[str, list[docker.Container]]
+    """By host: each host's monitoring containers (their images must outlive the prune)."""
+
+
+def monitor_stack(
+    name: str,
+    settings: Settings,
+    hosts: Mapping[str, Host],
+    router_key: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> StackMonitoring:
+    """Exporters on every host, Prometheus and Grafana on the router host."""
+    containers = {
+        host: HostExporters(
+            f"{name}-{host}-exporters",
+            HostExportersArgs(
+                settings=settings,
+                host=machine,
+                has_gpu=bool((spec := settings.instance(host)) and spec.has_gpu),
+            ),
+            opts,
+        ).containers
+        for host, machine in hosts.items()
+    }
+    monitoring = Monitoring(
+        f"{name}-monitoring",
+        MonitoringArgs(
+            settings=settings,
+            host=hosts[settings.router.host],
+            private_ips={host: machine.private_ip for host, machine in hosts.items()},
+            router_key=router_key,
+        ),
+        opts,
+    )
+    containers[settings.router.host] += monitoring.containers
+    return StackMonitoring(monitoring.grafana_admin_password, containers)
