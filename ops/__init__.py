@@ -1,0 +1,1 @@
+"""Day-to-day operations on a deployed stack: `python -m ops COMMAND STACK`."""
