@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import datetime
 
 import httpx
 import openai
@@ -29,6 +30,7 @@ from renderers.prometheus import (
     CONFIG_FILE,
     ROUTER_KEY_FILE,
     RULES_FILE,
+    SCRAPE_INTERVAL,
     render_prometheus_config,
 )
 from renderers.vllm import vllm_command
@@ -44,8 +46,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 ROUTER_KEY = "sk-e2e-monitoring-router-key"
 BACKEND_KEY = "e2e-monitoring-backend-key"
 PROMETHEUS_PORT = 9090
-SCRAPE_SECONDS = 15
-"""The rendered scrape interval: rates need two scrapes after the traffic."""
+SCRAPE_SECONDS = int(SCRAPE_INTERVAL.removesuffix("s"))
 
 
 @dataclass
@@ -69,6 +70,24 @@ def _wait_for_targets(prometheus: PrometheusServer, timeout: float = 60) -> None
         if time.monotonic() > deadline:
             down = {t["scrapeUrl"]: t["lastError"] for t in targets if t["health"] != "up"}
             raise AssertionError(f"targets not up after {timeout} s: {down}")
+        time.sleep(1)
+
+
+def _wait_for_two_scrapes_since(
+    prometheus: PrometheusServer, since: float, timeout: float = 90
+) -> None:
+    """Until every target has been scraped twice after `since` (series the traffic created
+    need two samples for a rate): a scrape at least one interval after it has one before."""
+    deadline = time.monotonic() + timeout
+    while True:
+        scraped = [
+            datetime.fromisoformat(target["lastScrape"].replace("Z", "+00:00")).timestamp()
+            for target in prometheus.targets()
+        ]
+        if scraped and min(scraped) >= since + SCRAPE_SECONDS:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"targets not scraped twice within {timeout} s of the traffic")
         time.sleep(1)
 
 
@@ -166,7 +185,7 @@ def monitored(request: pytest.FixtureRequest) -> Iterator[Monitored]:
         backend = Monitored(settings, prometheus, proxy, replicas)
         _wait_for_targets(prometheus)
         _traffic(backend)
-        time.sleep(2 * SCRAPE_SECONDS + 3)
+        _wait_for_two_scrapes_since(prometheus, time.time())
         yield backend
 
 
