@@ -41,7 +41,7 @@ from tests.support.fake_vllm import FakeVllm
 from tests.support.litellm_proxy import LitellmProxy
 from tests.support.prometheus import PrometheusServer, node_exporter
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 ROUTER_KEY = "sk-e2e-monitoring-router-key"
 BACKEND_KEY = "e2e-monitoring-backend-key"
@@ -61,7 +61,7 @@ def _addresses(settings: Settings) -> dict[str, str]:
     return {host: f"127.0.0.{index}" for index, host in enumerate(settings.hosts, start=2)}
 
 
-def _wait_for_targets(prometheus: PrometheusServer, timeout: float = 60) -> None:
+def _wait_for_targets(prometheus: PrometheusServer, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while True:
         targets = prometheus.targets()
@@ -74,7 +74,7 @@ def _wait_for_targets(prometheus: PrometheusServer, timeout: float = 60) -> None
 
 
 def _wait_for_two_scrapes_since(
-    prometheus: PrometheusServer, since: float, timeout: float = 90
+    prometheus: PrometheusServer, since: float, timeout: float = 180
 ) -> None:
     """Until every target has been scraped twice after `since` (series the traffic created
     need two samples for a rate): a scrape at least one interval after it has one before."""
