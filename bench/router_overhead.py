@@ -10,7 +10,7 @@ the printed environment line records them.
 
 Layout of a run:
 
-- The test servers (:class:`tests.support.fake_vllm.FakeVllm`, one per replica of the stack)
+- The test servers (:class:`testbed.fake_vllm.FakeVllm`, one per replica of the stack)
   run in child processes, one each, so no two of them, nor the client, share an interpreter
   (GIL): both runs are client process -> server process, the second with the proxy's
   processes in between.
@@ -49,10 +49,10 @@ import yaml
 
 from config.loader import load_settings
 from config.settings import Settings
+from offline.stackfile import find_stack_file, namespace_values
 from renderers.litellm import PLAIN_ENV, deployments, render_litellm_config
-from tests.conftest import stack_raw_config
-from tests.support.fake_vllm import FakeVllm
-from tests.support.litellm_proxy import LitellmProxy
+from testbed.fake_vllm import FakeVllm
+from testbed.litellm_proxy import LitellmProxy
 
 ROUTER_KEY = "sk-bench-router-key"
 BACKEND_KEY = "bench-backend-key"
@@ -99,7 +99,7 @@ class Replica:
 
 
 def stack_settings(stack: str) -> Settings:
-    return load_settings(stack_raw_config(stack))
+    return load_settings(namespace_values(find_stack_file(stack)))
 
 
 def stack_replicas(settings: Settings) -> list[Replica]:

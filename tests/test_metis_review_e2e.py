@@ -22,10 +22,10 @@ from config.settings import Settings
 from renderers.litellm import deployments, render_litellm_config
 from renderers.metis import render_metis_config
 from renderers.vllm import vllm_command
+from testbed.fake_vllm import TOOL_CALL_FLAGS, FakeVllm, without_flags
+from testbed.litellm_proxy import LitellmProxy
 from tests.config_cases import valid
 from tests.conftest import stack_raw_config
-from tests.support.fake_vllm import TOOL_CALL_FLAGS, FakeVllm, without_flags
-from tests.support.litellm_proxy import LitellmProxy
 from tests.support.metis_cli import (
     REVIEW_TOOL,
     MetisRun,

@@ -24,10 +24,10 @@ from config.settings import Settings
 from renderers.litellm import deployments, render_litellm_config
 from renderers.review_probe import PROBE_FUNCTION, review_probe_script
 from renderers.vllm import vllm_command
+from testbed.fake_vllm import TOOL_CALL_FLAGS, FakeVllm, without_flags
+from testbed.litellm_proxy import LitellmProxy
 from tests.config_cases import valid
 from tests.conftest import stack_raw_config
-from tests.support.fake_vllm import TOOL_CALL_FLAGS, FakeVllm, without_flags
-from tests.support.litellm_proxy import LitellmProxy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

@@ -26,10 +26,10 @@ from config.settings import Settings
 from renderers.litellm import deployments, render_litellm_config
 from renderers.metis import render_metis_config
 from renderers.vllm import vllm_command
+from testbed.fake_vllm import FakeVllm
+from testbed.litellm_proxy import LitellmProxy, validate_config
 from tests.config_cases import valid
 from tests.conftest import stack_raw_config
-from tests.support.fake_vllm import FakeVllm
-from tests.support.litellm_proxy import LitellmProxy, validate_config
 
 pytestmark = pytest.mark.timeout(300)
 

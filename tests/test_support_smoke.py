@@ -15,8 +15,8 @@ import openai
 import pytest
 from langchain_openai import ChatOpenAI, OpenAIEmbeddings
 
-from tests.support.fake_vllm import FakeVllm
-from tests.support.litellm_proxy import LitellmProxy, validate_config
+from testbed.fake_vllm import FakeVllm
+from testbed.litellm_proxy import LitellmProxy, validate_config
 
 pytestmark = pytest.mark.timeout(180)
 
