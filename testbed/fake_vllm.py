@@ -85,7 +85,7 @@ from collections.abc import (
 from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 import jsonschema
 import uvicorn
@@ -95,7 +95,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.datastructures import Headers
 
-HOST = "127.0.0.1"
+from testbed.lifecycle import HOST, BackgroundServer
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -428,7 +428,7 @@ class _Call:
         return f'{{"name": "{self.name}", "arguments": {self.arguments}}}'
 
 
-class FakeVllm:
+class FakeVllm(BackgroundServer):
     """A vLLM-like server on ``127.0.0.1``, run by uvicorn in a daemon thread.
 
     The port is reserved at construction, so :attr:`url` is known (and refuses
@@ -440,6 +440,8 @@ class FakeVllm:
         with FakeVllm("Qwen/Qwen2.5-Coder-7B-Instruct", api_key="sk-backend") as vllm:
             openai.OpenAI(base_url=vllm.url, api_key="sk-backend").models.list()
     """
+
+    poll_seconds = 0.01
 
     def __init__(
         self,
@@ -529,6 +531,9 @@ class FakeVllm:
 
     # ----------------------------------------------------------------- public API
 
+    def __str__(self) -> str:
+        return f"FakeVllm on {self.host}:{self._port}"
+
     @property
     def port(self) -> int:
         """The TCP port on :attr:`host`."""
@@ -556,10 +561,8 @@ class FakeVllm:
         """The JSON bodies of the requests received on ``path``, in order."""
         return [r.body for r in list(self.requests) if r.path == path]
 
-    def start(self, timeout: float = 10.0) -> Self:
-        """Serve in a background thread; returns once the socket accepts connections."""
-        if self.running:
-            raise RuntimeError("FakeVllm is already running")
+    def _launch(self) -> None:
+        """Serve in a background thread, on the reserved socket (or the same port again)."""
         sock = self._socket if self._socket is not None else self._bind(self.host, self._port)
         self._socket = None
         config = uvicorn.Config(
@@ -571,21 +574,20 @@ class FakeVllm:
             access_log=False,
             timeout_graceful_shutdown=2,
         )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
             target=self._run,
-            args=(server, sock),
+            args=(self._server, sock),
             name=f"fake-vllm-{self._port}",
             daemon=True,
         )
-        self._server, self._thread = server, thread
-        thread.start()
-        deadline = time.monotonic() + timeout
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"FakeVllm on port {self._port} did not start")
-            time.sleep(0.01)
-        return self
+        self._thread.start()
+
+    def _ready(self) -> bool:
+        return self._server is not None and self._server.started
+
+    def _ended(self) -> str | None:
+        return None if self.running else "stopped serving"
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop gracefully: refuse new connections, let requests in flight finish (up to 2 s)."""
@@ -613,17 +615,13 @@ class FakeVllm:
             loop.call_soon_threadsafe(abort)
         self._join(timeout)
 
-    def __enter__(self) -> Self:
-        """Start the server (``with FakeVllm(...) as vllm:``)."""
-        return self.start()
-
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        """Kill the server and release its port."""
+        """Kill the server and release its port (faster than a graceful stop)."""
         self.kill()
         if self._socket is not None:
             self._socket.close()
