@@ -6,7 +6,6 @@ Used by the tests and by the offline plan: no Pulumi CLI, no credentials, no net
 from __future__ import annotations
 
 import asyncio
-import json
 import runpy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from config.errors import NAMESPACE
 from offline.mocks import CloudMocks
-from offline.stackfile import read_stack_file
+from offline.stackfile import StackFileConfig, read_stack_file
 
 PROGRAM = Path(__file__).resolve().parent.parent / "__main__.py"
 
@@ -122,11 +121,7 @@ def stack_file_config(stack_file: Path) -> tuple[dict[str, str], list[str]]:
     structured values as JSON text. Secrets (`secure:` values, which only the CLI can
     decrypt) are replaced by a placeholder and listed as secret keys."""
     config = read_stack_file(stack_file)
-    values = {
-        key: value if isinstance(value, str) else json.dumps(value)
-        for key, value in config.values.items()
-    }
-    return values, sorted(config.secret_keys)
+    return config.engine_values, sorted(config.secret_keys)
 
 
 def resolve(output: Any) -> StackOutput:
@@ -189,10 +184,14 @@ def run_program(config: Mapping[str, str], **options: Any) -> ProgramRun:
     )
 
 
+def run_stack_config(config: StackFileConfig, stack: str) -> ProgramRun:
+    """Run the program with a stack file's config, as `pulumi up` on that stack would."""
+    return run_program(config.engine_values, secret_keys=sorted(config.secret_keys), stack=stack)
+
+
 def run_stack_file(stack_file: Path) -> ProgramRun:
     """Run the program with a stack file's config, as `pulumi up` on that stack would."""
-    config, secret_keys = stack_file_config(stack_file)
-    return run_program(config, secret_keys=secret_keys, stack=stack_name(stack_file))
+    return run_stack_config(read_stack_file(stack_file), stack_name(stack_file))
 
 
 def stack_name(stack_file: Path) -> str:

@@ -13,6 +13,7 @@ import yaml
 
 from config.errors import ConfigError
 from config.loader import load_settings
+from offline import stackfile
 from offline.__main__ import main
 from offline.artifacts import plan_files
 from offline.harness import ProgramRun, reveal
@@ -207,6 +208,21 @@ def test_plan_command_prints_every_rendered_file(
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert f"--- {path} ---\n{path.read_text().rstrip()}" in out
+
+
+def test_a_plan_reads_its_stack_file_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reads: list[str] = []
+    read = stackfile.read_stack_text
+
+    def counted(text: str, source: str) -> stackfile.StackFileConfig:
+        reads.append(source)
+        return read(text, source)
+
+    monkeypatch.setattr(stackfile, "read_stack_text", counted)
+    assert main(["plan", "dev", "--out", str(tmp_path)]) == 0
+    assert reads == [str(STACK_FILES["dev"])]
 
 
 def test_plan_command_writes_to_plan_out_stack_by_default(
