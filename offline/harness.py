@@ -20,7 +20,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from config.errors import NAMESPACE
 from offline.mocks import CloudMocks
-from offline.stackfile import StackFileConfig, read_stack_file
+from offline.stackfile import StackFileConfig, read_stack_file, stack_name_of
 
 PROGRAM = Path(__file__).resolve().parent.parent / "__main__.py"
 
@@ -191,9 +191,4 @@ def run_stack_config(config: StackFileConfig, stack: str) -> ProgramRun:
 
 def run_stack_file(stack_file: Path) -> ProgramRun:
     """Run the program with a stack file's config, as `pulumi up` on that stack would."""
-    return run_stack_config(read_stack_file(stack_file), stack_name(stack_file))
-
-
-def stack_name(stack_file: Path) -> str:
-    """The stack a file configures, as Pulumi names it: Pulumi.<stack>.yaml."""
-    return stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    return run_stack_config(read_stack_file(stack_file), stack_name_of(stack_file))

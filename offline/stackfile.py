@@ -164,6 +164,11 @@ def find_stack_file(stack: str) -> Path:
     raise PlanError(f"no stack file {stack!r}: neither a file nor {named}")
 
 
+def stack_name_of(stack_file: Path) -> str:
+    """The stack a file configures, as Pulumi names it: Pulumi.<stack>.yaml."""
+    return stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
+
+
 def display_path(path: Path) -> Path:
     """A path relative to the working directory when it lies below it: shorter in reports."""
     resolved = path.resolve()

@@ -17,7 +17,7 @@ from config.errors import ConfigError, Problem
 from config.loader import load_settings, load_stack
 from config.stack import _decode
 from offline.stackfile import read_stack_text
-from tests.conftest import ROOT, STACK_FILES
+from tests.support.stacks import ROOT, STACK_FILES
 
 MEMORY_LIMIT = 1024**3
 """Address space for one plan: a plan of the prod stack needs under 600 MiB."""

@@ -27,7 +27,7 @@ from testbed.fake_vllm import (
     without_flags,
 )
 from tests.config_cases import valid
-from tests.conftest import stack_raw_config
+from tests.support.stacks import stack_raw_config
 
 pytestmark = pytest.mark.timeout(60)
 

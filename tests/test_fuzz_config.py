@@ -33,7 +33,7 @@ from config.settings import MetisVersion, Settings
 from config.vllm_flags import UNSUPPORTED_FLAGS
 from offline.stackfile import PlanError, read_stack_text
 from tests.config_cases import valid, with_changes
-from tests.conftest import EXAMPLE_KEY, stack_raw_config
+from tests.support.stacks import EXAMPLE_KEY, stack_raw_config
 
 pytestmark = pytest.mark.timeout(600)
 """A blow-up (an alias bomb walked whole) fails the run instead of hanging it."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.metis_cli import INSTALL, install_metis
-from tests.test_render_cloud_init import SHELLCHECK
+from tests.support.shellcheck import SHELLCHECK
 
 pytestmark = pytest.mark.timeout(900)
 

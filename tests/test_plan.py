@@ -21,7 +21,7 @@ from offline.plan import Plan, cost_line, output_lines, render_plan
 from offline.stackfile import SECRET_PLACEHOLDER
 from offline.tree import render_tree
 from renderers.topology import render_topology
-from tests.conftest import ROOT, STACK_FILES, stack_raw_config, stack_run
+from tests.support.stacks import ROOT, STACK_FILES, stack_raw_config, stack_run
 
 HF_TOKEN = "hf_PlainTokenValueNeverShown123"
 OWN_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOwnKeyOfTheDeployerForThisStack00000000 me"

@@ -25,7 +25,7 @@ from policy.guardrails import POLICIES
 from policy.guardrails.containers import CONTAINER, REMOTE_IMAGE
 from policy.guardrails.instances import INSTANCE
 from policy.guardrails.network import INGRESS_RULE, SECURITY_GROUP
-from tests.conftest import STACK_FILES, stack_run
+from tests.support.stacks import STACK_FILES, stack_run
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -12,7 +12,7 @@ from offline.harness import reveal, run_program, stack_file_config
 from policy.guardrails.pinning import is_pinned
 from tests.component_cases import build
 from tests.config_cases import valid
-from tests.conftest import STACK_FILES, stack_raw_config, stack_run
+from tests.support.stacks import STACK_FILES, stack_raw_config, stack_run
 
 OUTPUTS = {
     "router_url", "api_key", "metis_config", "litellm_config", "chat_model", "embedding_model",

@@ -1,21 +1,11 @@
 """First-boot scripts: valid shell, per host role, and free of per-model settings."""
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from renderers.cloud_init import render_cloud_init
-
-SHELLCHECK = Path(sys.executable).parent / "shellcheck"
-
-
-def shellcheck(script: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    path = tmp_path / "script.sh"
-    path.write_text(script)
-    return subprocess.run([SHELLCHECK, str(path)], capture_output=True, text=True, check=False)
+from tests.support.shellcheck import shellcheck
 
 
 @pytest.mark.parametrize("role", ["gpu", "cpu"])

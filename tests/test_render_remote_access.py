@@ -13,7 +13,7 @@ from renderers.remote_access import (
     ssh_destination,
     ssh_options,
 )
-from tests.test_render_cloud_init import shellcheck
+from tests.support.shellcheck import shellcheck
 
 KEY = "ssh-ed25519 AAAAexample"
 SSM = AccessConfig(mode="ssm", ssh_public_key=KEY)

@@ -27,7 +27,7 @@ from renderers.vllm import vllm_command
 from testbed.fake_vllm import TOOL_CALL_FLAGS, FakeVllm, without_flags
 from testbed.litellm_proxy import LitellmProxy
 from tests.config_cases import valid
-from tests.conftest import stack_raw_config
+from tests.support.stacks import stack_raw_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

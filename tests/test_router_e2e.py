@@ -29,7 +29,7 @@ from renderers.vllm import vllm_command
 from testbed.fake_vllm import FakeVllm
 from testbed.litellm_proxy import LitellmProxy, validate_config
 from tests.config_cases import valid
-from tests.conftest import stack_raw_config
+from tests.support.stacks import stack_raw_config
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.config_cases import problem_at, problems, valid, with_changes
-from tests.conftest import EXAMPLE_KEY
+from tests.support.stacks import EXAMPLE_KEY
 
 RSA_KEY = (
     "ssh-rsa "

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.stacks import ROOT
 
 RUFF = Path(sys.executable).parent / "ruff"
 

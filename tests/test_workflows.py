@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT
 from tests.support.github_scripts import pr_preview
 from tests.support.pulumi_cli import PINNED_VERSION, check, pulumi_commands
+from tests.support.stacks import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 TOOLS = ROOT / "tools" / "actionlint"
