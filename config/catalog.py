@@ -89,6 +89,11 @@ class ChatModelSpec(CatalogEntry):
     tool_calling: ToolCallingSpec | None = None
     """How vLLM serves its function calls; a chat model without it is refused."""
 
+    @property
+    def window(self) -> int:
+        """The most tokens it takes: its context."""
+        return self.context
+
 
 class EmbeddingModelSpec(CatalogEntry):
     """An embedding model: its output dimension and input window."""
@@ -101,6 +106,11 @@ class EmbeddingModelSpec(CatalogEntry):
     trust_remote_code: bool = False
     quantization: Quantization | None = None
     """The checkpoint's own quantization; None for 16-bit weights."""
+
+    @property
+    def window(self) -> int:
+        """The most tokens it takes: its input window."""
+        return self.max_tokens
 
 
 ModelSpec = Annotated[ChatModelSpec | EmbeddingModelSpec, Field(discriminator="kind")]

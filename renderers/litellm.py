@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
+from config.services import SERVICES, ServiceKey
 from config.settings import Settings
-from renderers.vllm import PORTS, ServiceKey
 
 CONTAINER_NAME = "litellm"
 MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
@@ -62,20 +62,20 @@ class Deployment:
 
     @property
     def port(self) -> int:
-        return PORTS[self.service]
+        return SERVICES[self.service].port
 
 
 def deployments(settings: Settings) -> list[Deployment]:
     return [
         Deployment(service=key, host=host, model_name=service.served_name)
-        for key, service in (("chat", settings.chat), ("embedding", settings.embedding))
+        for key, service in settings.services.items()
         for host in service.hosts
     ]
 
 
 def _model_entry(deployment: Deployment, address: str, timeout: int) -> dict[str, Any]:
     model_info: dict[str, Any] = {"id": deployment.deployment_id}
-    if deployment.service == "embedding":
+    if SERVICES[deployment.service].pooling:
         model_info["mode"] = "embedding"
     return {
         "model_name": deployment.model_name,

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from config.services import CHAT
 from config.settings import Settings
 from renderers.litellm import deployments, render_litellm_config
 from renderers.metis import render_metis_config
@@ -153,11 +154,11 @@ def review_through(stack: str, workdir: Path, metis: Path, *, tool_flags: bool =
         replicas = {}
         for deployment in deployments(settings):
             command = vllm_command(settings, deployment.service)
-            chat = deployment.service == "chat"
+            chat = deployment.service == CHAT.key
             fake = FakeVllm.from_command(
                 command if tool_flags or not chat else without_flags(command, *TOOL_CALL_FLAGS),
                 BACKEND_KEY,
-                dimension=None if chat else settings.embedding.dimension,
+                dimension=settings.services[deployment.service].vector_dimension,
                 host=addresses[deployment.host],
                 port=deployment.port,
                 tool_arguments=script,

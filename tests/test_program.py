@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from components.backend import LlmBackend
+from config.services import SERVICES
 from offline.harness import reveal, run_program, stack_file_config
 from policy.guardrails.pinning import is_pinned
 from tests.component_cases import build
@@ -76,8 +77,10 @@ def test_litellm_config_routes_to_every_replicas_private_ip(run, stack_name):
         e["litellm_params"]["api_base"]
         for e in yaml.safe_load(run.outputs["litellm_config"].value)["model_list"]
     ]
-    expected = [f"http://{hosts[h]['private_ip']}:8000/v1" for h in settings.chat.hosts] + [
-        f"http://{hosts[h]['private_ip']}:8001/v1" for h in settings.embedding.hosts
+    expected = [
+        f"http://{hosts[host]['private_ip']}:{SERVICES[key].port}/v1"
+        for key, service in settings.services.items()
+        for host in service.hosts
     ]
     assert bases == expected
 

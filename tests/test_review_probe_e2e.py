@@ -81,11 +81,10 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     with ExitStack() as running:
         servers = {}
         for deployment in deployments(settings):
-            embedding = deployment.service == "embedding"
             servers[deployment.service] = FakeVllm.from_command(
                 vllm_command(settings, deployment.service),
                 BACKEND_KEY,
-                dimension=settings.embedding.dimension if embedding else None,
+                dimension=settings.services[deployment.service].vector_dimension,
                 host=addresses[deployment.host],
                 port=deployment.port,
             ).start()

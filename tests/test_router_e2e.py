@@ -69,9 +69,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[RunningBackend]:
             fake = FakeVllm.from_command(
                 vllm_command(settings, deployment.service),
                 BACKEND_KEY,
-                dimension=settings.embedding.dimension
-                if deployment.service == "embedding"
-                else None,
+                dimension=settings.services[deployment.service].vector_dimension,
                 host=addresses[deployment.host],
                 port=deployment.port,
             )

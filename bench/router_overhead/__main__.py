@@ -37,6 +37,7 @@ from bench.router_overhead.servers import (
     stack_replicas,
 )
 from config.loader import load_settings
+from config.services import SERVICES
 from config.settings import Settings
 from offline.stackfile import find_stack_file, namespace_values
 from renderers.litellm import PLAIN_ENV
@@ -115,7 +116,7 @@ def run_router(
     )
     with proxy:
         print(f"router ready in {proxy.startup_seconds:.1f} s", flush=True)
-        bases = {"chat": [proxy.base_url], "embedding": [proxy.base_url]}
+        bases = {key: [proxy.base_url] for key in SERVICES}
         target = Target(f"router ({workers} workers)", bases, ROUTER_KEY)
         assert proxy.pid is not None
         meter = CpuMeter(

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from bench.router_overhead.metering import CpuMeter
+from config.services import CHAT, EMBEDDING
 from config.settings import Settings
 
 DEFAULT_MIX = "chat:2,responses:1,embeddings:1"
@@ -25,7 +26,8 @@ PATHS = {
     "embeddings": "/embeddings",
 }
 """Per request kind, the path under the OpenAI base URL (``.../v1``)."""
-SERVICE_OF = {"chat": "chat", "responses": "chat", "embeddings": "embedding"}
+SERVICE_OF = {"chat": CHAT.key, "responses": CHAT.key, "embeddings": EMBEDDING.key}
+"""Per request kind, the service that answers it."""
 
 SYSTEM_PROMPT = (
     "You are an expert security code reviewer. Answer only from the context below, cite the "

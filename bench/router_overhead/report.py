@@ -11,6 +11,7 @@ import platform
 from collections.abc import Mapping, Sequence
 
 from bench.router_overhead.load import OVERHEAD_HEADER, PATHS, SERVICE_OF, RunResult
+from config.services import CHAT
 from config.settings import Settings
 from renderers.litellm import PLAIN_ENV
 
@@ -19,7 +20,7 @@ DISTURBED_PERCENT = 10.0
 
 
 def header_line(args: argparse.Namespace, warmup_count: int) -> str:
-    chat = sum(SERVICE_OF[kind] == "chat" for kind in args.mix)
+    chat = sum(SERVICE_OF[kind] == CHAT.key for kind in args.mix)
     embedding = len(args.mix) - chat
     return (
         f"router overhead: stack {args.stack}, {args.requests} requests after {warmup_count} "

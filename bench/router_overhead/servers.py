@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from config.services import SERVICES
 from config.settings import Settings
 from renderers.litellm import deployments, render_litellm_config
 from testbed.fake_vllm.process import FakeVllmProcess
@@ -37,9 +38,7 @@ def stack_replicas(settings: Settings) -> list[Replica]:
                 deployment_id=deployment.deployment_id,
                 service=deployment.service,
                 served_name=deployment.model_name,
-                dimension=(
-                    settings.embedding.dimension if deployment.service == "embedding" else None
-                ),
+                dimension=service.vector_dimension,
                 max_model_len=service.max_model_len,
             )
         )
@@ -84,7 +83,7 @@ class RunningServers:
         """Per service (``chat``/``embedding``), its replicas' base URLs."""
         return {
             service: [self.urls[r.deployment_id] for r in replicas if r.service == service]
-            for service in ("chat", "embedding")
+            for service in SERVICES
         }
 
 
