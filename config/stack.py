@@ -11,9 +11,10 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockMonitor
 
-from config.errors import NAMESPACE, ConfigError
+from config.errors import ConfigError
 from config.loader import load_stack
 from config.placeholders import PlaceholderError, placeholder_problems
+from config.project import NAMESPACE
 from config.settings import Settings
 
 

@@ -18,7 +18,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from config.errors import NAMESPACE
+from config.project import NAMESPACE
 from offline.mocks import CloudMocks
 from offline.stackfile import StackFileConfig, read_stack_file, stack_name_of
 

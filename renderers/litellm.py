@@ -18,10 +18,11 @@ from config.settings import Settings
 CONTAINER_NAME = "litellm"
 MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
 """The router key clients send (Metis's VLLM_API_KEY)."""
-BACKEND_KEY_ENV = "VLLM_BACKEND_KEY"
-"""The key the router sends to the vLLM servers; a different key from the router's."""
+ROUTER_BACKEND_KEY_ENV = "VLLM_BACKEND_KEY"
+"""Holds, in the router's container, the key it sends to the vLLM servers (which they read
+from VLLM_API_KEY_ENV); a different key from the router's."""
 CONFIG_PATH = "/app/config.yaml"
-HEALTH_PATH = "/health/liveliness"
+ROUTER_HEALTH_PATH = "/health/liveliness"
 """Unauthenticated; `/health` would call every model and needs the key."""
 READINESS_PATH = "/health/readiness"
 
@@ -82,7 +83,7 @@ def _model_entry(deployment: Deployment, address: str, timeout: int) -> dict[str
         "litellm_params": {
             "model": f"hosted_vllm/{deployment.model_name}",
             "api_base": f"http://{address}:{deployment.port}/v1",
-            "api_key": f"os.environ/{BACKEND_KEY_ENV}",
+            "api_key": f"os.environ/{ROUTER_BACKEND_KEY_ENV}",
             "timeout": timeout,
         },
         "model_info": model_info,

@@ -10,11 +10,12 @@ from config.images import POOLING_RUNNER_SINCE, TOOL_STRICT_LEVEL_SINCE, Version
 from config.services import SERVICES, ServiceKey
 from config.settings import Settings
 
-HEALTH_PATH = "/health"
+VLLM_HEALTH_PATH = "/health"
 """Unauthenticated liveness/readiness route of vLLM."""
 
-BACKEND_KEY_ENV = "VLLM_API_KEY"
-"""vLLM reads its API key from this variable: the key never appears on a command line."""
+VLLM_API_KEY_ENV = "VLLM_API_KEY"
+"""vLLM reads its API key (the backend key) from this variable: the key never appears on a
+command line."""
 HF_TOKEN_ENV = "HF_TOKEN"
 
 HF_CACHE_HOST_DIR = "/var/lib/metis-llm/hf-cache"

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import httpx
 
-from renderers.litellm import PLAIN_ENV
+from renderers.litellm import MASTER_KEY_ENV, PLAIN_ENV, ROUTER_BACKEND_KEY_ENV
 from testbed.lifecycle import HOST, BackgroundServer, free_port
 
 LITELLM = Path(sys.executable).with_name("litellm")
@@ -67,9 +67,9 @@ def proxy_env(
         **PLAIN_ENV,
     }
     if master_key is not None:
-        env["LITELLM_MASTER_KEY"] = master_key
+        env[MASTER_KEY_ENV] = master_key
     if backend_key is not None:
-        env["VLLM_BACKEND_KEY"] = backend_key
+        env[ROUTER_BACKEND_KEY_ENV] = backend_key
     env.update(extra or {})
     return env
 

@@ -26,8 +26,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from config.catalog import SEED_INSTANCES
-from config.errors import NAMESPACE, ConfigError
+from config.errors import ConfigError
 from config.loader import KNOWN_KEYS, load_settings, load_stack
+from config.project import NAMESPACE
 from config.rules.models import MANAGED_FLAGS
 from config.settings import MetisVersion, Settings
 from config.vllm_flags import UNSUPPORTED_FLAGS

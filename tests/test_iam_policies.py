@@ -15,7 +15,7 @@ import yaml
 
 import offline.harness as harness
 from components.tags import stack_tags
-from config.errors import NAMESPACE
+from config.project import NAMESPACE
 from offline.mocks import CloudMocks
 from tests.support.stacks import EXAMPLE_KEY, ROOT, STACK_FILES
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from config.errors import NAMESPACE
+from config.project import NAMESPACE
 from offline.harness import reveal, run_stack_file
 from offline.stackfile import load_stack_settings
 from tests.support.pulumi_cli import check, pulumi_commands, shell_blocks
