@@ -1,6 +1,6 @@
 """A canary for the Pulumi internals the project relies on where Pulumi has no public API.
 
-pyproject.toml pins pulumi exactly because of them. When an upgrade
+pyproject.toml pins pulumi and pulumi-policy exactly because of them. When an upgrade
 moves one, these tests fail naming the internal, what uses it and the version it was read
 from, instead of a test somewhere else failing for no visible reason.
 """
@@ -136,7 +136,7 @@ def test_a_run_still_records_what_the_plan_and_the_tests_read():
     )
 
 
-@pytest.mark.parametrize("package", ["pulumi"])
+@pytest.mark.parametrize("package", sorted(READ_FROM))
 def test_the_pinned_version_is_the_one_read(package):
     """pyproject.toml pins exactly the version whose internals were read, and it is the one
     installed: an upgrade has to come through this file."""
