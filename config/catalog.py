@@ -1,8 +1,9 @@
 """The catalog: what the project knows about AWS instance types and models.
 
 Seeded from public figures (../shared/reference/catalog.md). A stack can add entries or
-override single fields of existing ones under `metis-llm:catalog` (see `Catalog.merged`),
-e.g. to correct a price or to describe a model the seed lacks.
+override single fields of existing ones under `metis-llm:catalog` (see
+`config.loader.merge_catalog`), e.g. to correct a price or to describe a model the seed
+lacks.
 """
 
 from __future__ import annotations

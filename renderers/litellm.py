@@ -24,7 +24,6 @@ from VLLM_API_KEY_ENV); a different key from the router's."""
 CONFIG_PATH = "/app/config.yaml"
 ROUTER_HEALTH_PATH = "/health/liveliness"
 """Unauthenticated; `/health` would call every model and needs the key."""
-READINESS_PATH = "/health/readiness"
 
 PLAIN_ENV: dict[str, str] = {
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
