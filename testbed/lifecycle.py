@@ -97,11 +97,14 @@ class BackgroundServer(ABC):
         """Start it (`with Server(...) as server:`)."""
         return self.start()
 
+    def close(self) -> None:
+        """What leaving a `with` block does, whatever happened: stop it."""
+        self.stop()
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        """Stop it, whatever happened."""
-        self.stop()
+        self.close()

@@ -10,9 +10,9 @@ from typing import Any
 
 from fastapi.responses import JSONResponse, Response
 
-from testbed.fake_vllm.model import ServedModel, count_tokens, reply_tokens, too_long, wrong_model
-from testbed.fake_vllm.protocol import ChatRequest, content_text, not_played, sse, stream
-from testbed.fake_vllm.tools import chat_call
+from testbed.fake_vllm.model import ServedModel, count_tokens, too_long, wrong_model
+from testbed.fake_vllm.protocol import ChatRequest, content_text, sse, stream
+from testbed.fake_vllm.tools import answer, chat_call
 
 
 def chat_completion(model: ServedModel, request: ChatRequest) -> Response:
@@ -23,13 +23,12 @@ def chat_completion(model: ServedModel, request: ChatRequest) -> Response:
     max_tokens = request.max_completion_tokens or request.max_tokens
     if (error := too_long(model, prompt_tokens, max_tokens)) is not None:
         return error
-    call = chat_call(model, request)
-    if isinstance(call, JSONResponse):
-        return call
-    if call is not None and request.stream:
-        return not_played("streamed function calls")
-    tokens, finish = reply_tokens(call.text if call else model.reply, max_tokens)
-    called = call is not None and finish != "length"
+    answered = answer(
+        model, chat_call(model, request), stream=request.stream, max_tokens=max_tokens
+    )
+    if isinstance(answered, JSONResponse):
+        return answered
+    tokens, finish, call = answered.tokens, answered.finish, answered.call
     usage = {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": len(tokens),
@@ -44,12 +43,11 @@ def chat_completion(model: ServedModel, request: ChatRequest) -> Response:
     if not request.stream:
         message = {
             "role": "assistant",
-            "content": None if called else "".join(tokens),
+            "content": None if call else "".join(tokens),
             "reasoning_content": None,
             "tool_calls": [],
         }
-        if called:
-            assert call is not None
+        if call is not None:
             message["tool_calls"] = [
                 {
                     "id": f"chatcmpl-tool-{uuid.uuid4().hex}",

@@ -10,9 +10,9 @@ from typing import Any
 
 from fastapi.responses import JSONResponse, Response
 
-from testbed.fake_vllm.model import ServedModel, count_tokens, reply_tokens, too_long, wrong_model
-from testbed.fake_vllm.protocol import ResponsesRequest, content_text, not_played, sse, stream
-from testbed.fake_vllm.tools import responses_call
+from testbed.fake_vllm.model import ServedModel, count_tokens, too_long, wrong_model
+from testbed.fake_vllm.protocol import ResponsesRequest, content_text, sse, stream
+from testbed.fake_vllm.tools import answer, responses_call
 
 
 def response(model: ServedModel, request: ResponsesRequest) -> Response:
@@ -27,14 +27,15 @@ def response(model: ServedModel, request: ResponsesRequest) -> Response:
     prompt_tokens = sum(count_tokens(t) for t in texts)
     if (error := too_long(model, prompt_tokens, request.max_output_tokens)) is not None:
         return error
-    call = responses_call(model, request)
-    if isinstance(call, JSONResponse):
-        return call
-    if call is not None and request.stream:
-        return not_played("streamed function calls")
-    # A call cut short is no call: its text is left as content
-    # (parser/abstract_parser.py:464-482, tool_parsers/hermes_tool_parser.py:116-120).
-    tokens, finish = reply_tokens(call.text if call else model.reply, request.max_output_tokens)
+    answered = answer(
+        model,
+        responses_call(model, request),
+        stream=request.stream,
+        max_tokens=request.max_output_tokens,
+    )
+    if isinstance(answered, JSONResponse):
+        return answered
+    tokens, finish, call = answered.tokens, answered.finish, answered.call
     text = "".join(tokens)
     item_id = f"msg_{uuid.uuid4().hex}"
     part = {
@@ -50,7 +51,7 @@ def response(model: ServedModel, request: ResponsesRequest) -> Response:
         "status": "completed",
         "content": [part],
     }
-    if call is not None and finish != "length":
+    if call is not None:
         item = {  # responses/utils.py:145-174
             "id": f"fc_{uuid.uuid4().hex}",
             "call_id": f"chatcmpl-tool-{uuid.uuid4().hex}",

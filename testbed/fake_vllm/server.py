@@ -8,7 +8,6 @@ import asyncio
 import socket
 import threading
 from collections.abc import Sequence
-from types import TracebackType
 from typing import Any
 
 import uvicorn
@@ -207,12 +206,7 @@ class FakeVllm(BackgroundServer):
             loop.call_soon_threadsafe(abort)
         self._join(timeout)
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         """Kill the server and release its port (faster than a graceful stop)."""
         self.kill()
         if self._socket is not None:

@@ -13,12 +13,13 @@ from typing import Any
 import jsonschema
 from fastapi.responses import JSONResponse
 
-from testbed.fake_vllm.model import ServedModel
+from testbed.fake_vllm.model import ServedModel, reply_tokens
 from testbed.fake_vllm.protocol import (
     ChatRequest,
     ResponsesRequest,
     content_text,
     error_response,
+    not_played,
 )
 
 
@@ -164,3 +165,32 @@ def chat_call(model: ServedModel, request: ChatRequest) -> Call | JSONResponse |
             message = f"tool_choice={described} requires --tool-call-parser to be set"
         return error_response(400, message, "BadRequestError")
     return scripted_call(model, name or next(iter(tools)), request.tools, request.model_dump())
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the model generates: its words as tokens (with leading spaces), why it stopped,
+    and the function call they make (None for text, and for a call cut short)."""
+
+    tokens: list[str]
+    finish: str
+    call: Call | None
+
+
+def answer(
+    model: ServedModel,
+    call: Call | JSONResponse | None,
+    *,
+    stream: bool | None,
+    max_tokens: int | None,
+) -> Answer | JSONResponse:
+    """vLLM's error for the request's tool choice, 501 for a streamed call (not played), or
+    the answer: the call's text (or the reply) cut to `max_tokens`. A call cut short is no
+    call: its text is left as content (parser/abstract_parser.py:464-482,
+    tool_parsers/hermes_tool_parser.py:116-120)."""
+    if isinstance(call, JSONResponse):
+        return call
+    if call is not None and stream:
+        return not_played("streamed function calls")
+    tokens, finish = reply_tokens(call.text if call else model.reply, max_tokens)
+    return Answer(tokens, finish, call if finish != "length" else None)
