@@ -14,6 +14,13 @@ from offline.harness import ProgramRun
 from tests.support.stacks import EXAMPLE_KEY, STACK_FILES, stack_raw_config, stack_run
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test over generated inputs (hypothesis's `@given`) is in the `fuzz` tier."""
+    for item in items:
+        if hasattr(getattr(item, "function", None), "hypothesis"):
+            item.add_marker(pytest.mark.fuzz)
+
+
 @pytest.fixture(autouse=True)
 def event_loop_per_test() -> Iterator[None]:
     """A fresh event loop for each test: Pulumi's runtime awaits on the current loop, and a

@@ -13,6 +13,8 @@ from renderers.cloud_init import render_cloud_init
 from renderers.remote_access import ssh_argv
 from tests.support.boot import AptLock, BootWorld, HostSpec
 
+pytestmark = pytest.mark.e2e
+
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIexample"
 SSH = AccessConfig(mode="ssh", ssh_public_key=KEY, admin_cidrs=["198.51.100.7/32"])
 SSM = AccessConfig(mode="ssm", ssh_public_key=KEY)

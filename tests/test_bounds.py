@@ -75,6 +75,7 @@ CASES = {
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_the_plan_ends_every_bad_stack_file_in_one_message_within_bounds(tmp_path, case):

@@ -29,7 +29,7 @@ from testbed.fake_vllm import (
 from tests.config_cases import valid
 from tests.support.stacks import stack_raw_config
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 
 KEY = "sk-fake-tools"
 REVIEW_REQUEST = json.loads(

@@ -352,6 +352,7 @@ def test_unknown_stack_exits_2_with_a_message(capsys: pytest.CaptureFixture[str]
     assert "no stack file 'no-such-stack'" in capsys.readouterr().err
 
 
+@pytest.mark.e2e
 def test_plan_runs_as_a_command(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "offline", "plan", "dev", "--out", str(tmp_path)],
@@ -367,6 +368,7 @@ def test_plan_runs_as_a_command(tmp_path: Path) -> None:
     assert (tmp_path / "litellm-config.yaml").is_file()
 
 
+@pytest.mark.e2e
 def test_invalid_config_as_a_command_shows_no_traceback(tmp_path: Path) -> None:
     stack_file = _write_stack(tmp_path / "Pulumi.dev.yaml", {"metis-llm:router": {"port": 80}})
 

@@ -13,12 +13,14 @@ def test_every_placeholder_is_filled_in(role):
     assert not re.findall(r"@[A-Z_]+@", render_cloud_init(role))
 
 
+@pytest.mark.lint
 @pytest.mark.parametrize("role", ["gpu", "cpu"])
 def test_bootstrap_script_passes_shellcheck(role, tmp_path):
     result = shellcheck(render_cloud_init(role), tmp_path)
     assert result.returncode == 0, result.stdout
 
 
+@pytest.mark.lint
 def test_shellcheck_catches_a_broken_script(tmp_path):
     assert shellcheck("#!/bin/bash\necho $undefined_thing[\n", tmp_path).returncode != 0
 

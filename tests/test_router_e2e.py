@@ -31,7 +31,7 @@ from testbed.stack import loopback_addresses, replica_server, stack_router
 from tests.config_cases import valid
 from tests.support.stacks import stack_raw_config
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 ROUTER_KEY = "sk-e2e-router-key"
 BACKEND_KEY = "e2e-backend-key"
