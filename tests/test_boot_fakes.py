@@ -1,4 +1,4 @@
-"""The boot harness's fakes play what their real programs do (tests/support/boot/fakes.py
+"""The boot harness's fakes play what their real programs do (tests/support/boot/fakes/
 names each source): driven here one command at a time, at chosen virtual moments."""
 
 from __future__ import annotations
