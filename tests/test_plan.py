@@ -163,6 +163,16 @@ def test_plan_files_hold_one_cloud_init_script_per_instance(
     assert all(text.startswith("#!/bin/bash") for text in scripts.values())
 
 
+def test_plan_files_list_cloud_init_scripts_by_name_whatever_order_hosts_registered(
+    run: ProgramRun, stack_name: str
+) -> None:
+    reversed_run = ProgramRun(list(reversed(run.registrations)), run.outputs)
+
+    names = [name for name in plan_files(_plan(stack_name, reversed_run)) if "cloud-init/" in name]
+
+    assert names == sorted(names)
+
+
 def test_plan_files_hold_the_topology(run: ProgramRun, stack_name: str) -> None:
     plan = _plan(stack_name, run)
 
