@@ -18,11 +18,11 @@ from components.containers import (
 from components.host import Host
 from renderers.probes import HttpProbe
 from renderers.vllm import (
-    BACKEND_KEY_ENV,
-    HEALTH_PATH,
     HF_CACHE_CONTAINER_DIR,
     HF_CACHE_HOST_DIR,
     HF_TOKEN_ENV,
+    VLLM_API_KEY_ENV,
+    VLLM_HEALTH_PATH,
     VllmServerSpec,
 )
 
@@ -64,7 +64,7 @@ class VllmServer(pulumi.ComponentResource):
         spec, host = args.spec, args.host
         on_host = pulumi.ResourceOptions(parent=self, provider=host.docker_provider)
 
-        secrets = {BACKEND_KEY_ENV: args.backend_key}
+        secrets = {VLLM_API_KEY_ENV: args.backend_key}
         if args.hf_token is not None:
             secrets[HF_TOKEN_ENV] = args.hf_token
 
@@ -87,7 +87,9 @@ class VllmServer(pulumi.ComponentResource):
             ],
             healthcheck=healthcheck(
                 HttpProbe(
-                    port=spec.port, path=HEALTH_PATH, start_period_seconds=STARTUP_GRACE_SECONDS
+                    port=spec.port,
+                    path=VLLM_HEALTH_PATH,
+                    start_period_seconds=STARTUP_GRACE_SECONDS,
                 )
             ),
             # `envs` is one secret as a whole (it carries keys): labels keep the placement

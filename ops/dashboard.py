@@ -20,8 +20,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from config.errors import NAMESPACE
 from config.ports import GRAFANA_PORT
+from config.project import NAMESPACE
 from config.settings import AccessConfig, Settings
 from renderers.grafana import ADMIN_USER
 from renderers.remote_access import SSH_USER, ssh_options

@@ -34,12 +34,12 @@ from renderers.prometheus import (
     render_prometheus_config,
 )
 from renderers.vllm import vllm_command
+from testbed.fake_vllm import FakeVllm
+from testbed.litellm_proxy import LitellmProxy
 from tests.config_cases import valid
-from tests.conftest import stack_raw_config
 from tests.support.fake_dcgm import FakeDcgmExporter
-from tests.support.fake_vllm import FakeVllm
-from tests.support.litellm_proxy import LitellmProxy
 from tests.support.prometheus import PrometheusServer, node_exporter
+from tests.support.stacks import stack_raw_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 

@@ -21,7 +21,7 @@ from ops.dashboard import (
     forward_command,
     host_tag_name,
 )
-from tests.conftest import STACK_FILES, stack_raw_config
+from tests.support.stacks import STACK_FILES, stack_raw_config
 
 REGION = "us-east-1"
 ROUTER = RouterHost("i-0123456789abcdef0", "203.0.113.9")

@@ -14,8 +14,8 @@ import yaml
 from config.loader import load_settings
 from renderers.alerts import alerts, render_alert_rules
 from renderers.prometheus import RULES_FILE
-from tests.conftest import stack_raw_config
 from tests.support.prometheus import promtool, write_files
+from tests.support.stacks import stack_raw_config
 
 SETTINGS = load_settings(stack_raw_config("dev"))
 VLLM = 'model_name="Qwen/Qwen2.5-Coder-7B-Instruct",engine="0",host="gpu-1",job="vllm"'

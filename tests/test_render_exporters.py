@@ -13,7 +13,7 @@ from renderers.exporters import (
     node_exporter_command,
     render_dcgm_counters,
 )
-from tests.conftest import stack_raw_config
+from tests.support.stacks import stack_raw_config
 
 
 def test_the_counters_file_has_dcgm_exporters_format():

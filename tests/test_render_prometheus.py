@@ -18,8 +18,8 @@ from renderers.prometheus import (
     prometheus_command,
     render_prometheus_config,
 )
-from tests.conftest import stack_raw_config
 from tests.support.prometheus import promtool, write_files
+from tests.support.stacks import stack_raw_config
 
 
 def _ips(settings: Settings) -> dict[str, str]:

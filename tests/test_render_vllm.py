@@ -2,6 +2,7 @@
 
 import json
 
+from config.services import SERVICES
 from renderers.vllm import started_before, vllm_command, vllm_server
 from tests.config_cases import valid, with_changes
 
@@ -80,7 +81,7 @@ def test_chat_gets_no_runner_flag(minimal_raw):
 
 
 def test_the_backend_key_is_never_on_the_command_line(minimal_raw):
-    for service in ("chat", "embedding"):
+    for service in SERVICES:
         assert not any("api-key" in arg for arg in vllm_command(valid(minimal_raw), service))
 
 

@@ -1,5 +1,5 @@
 """The test vLLM server's `/metrics`: vLLM 0.32.0's names, types, labels and buckets,
-driven by the requests it serves (tests/support/vllm_metrics.py)."""
+driven by the requests it serves (testbed/fake_vllm/metrics.py, metering.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import openai
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.fake_vllm import FakeVllm
-from tests.support.vllm_metrics import (
+from testbed.fake_vllm import FakeVllm
+from testbed.fake_vllm.metrics import (
     INTER_TOKEN_LATENCY_BUCKETS,
     REQUEST_LATENCY_BUCKETS,
     TIME_TO_FIRST_TOKEN_BUCKETS,
