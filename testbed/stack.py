@@ -41,12 +41,19 @@ def replica_server(
 
 
 def stack_router(
-    settings: Settings, addresses: dict[str, str], *, router_key: str, backend_key: str
+    settings: Settings,
+    addresses: dict[str, str],
+    *,
+    router_key: str,
+    backend_key: str,
+    port: int | None = None,
 ) -> LitellmProxy:
-    """The real proxy with the stack's rendered config and workers (not started)."""
+    """The real proxy with the stack's rendered config and workers (not started), on `port`
+    (a free one by default)."""
     return LitellmProxy(
         render_litellm_config(settings, addresses),
         master_key=router_key,
         backend_key=backend_key,
         num_workers=settings.router.num_workers,
+        port=port,
     )

@@ -6,6 +6,14 @@ and a stand-in dcgm-exporter; then every dashboard query must return data.
 Each "host" of the stack gets its own loopback address (127.0.0.x), the router listens on
 127.0.0.1 as Prometheus sees it from its own host, and Prometheus on 127.0.0.1:9090: the
 rendered config needs no rewriting.
+
+It runs the prod stack only: it covers the most (two chat replicas, so the router fails
+over and cools a replica down and every router panel has data; a GPU-less router host, so
+dcgm-exporter runs on some hosts only; four hosts with several GPUs each). dev (everything
+on one host) renders through the same code, which promtool checks for both stacks; a second
+run here would add about a minute and a half to the suite and cover nothing new but
+LiteLLM 1.108.7 never cooling down a model's only deployment
+(router_utils/cooldown_handlers.py, `_should_cooldown_deployment`).
 """
 
 from __future__ import annotations
@@ -21,11 +29,12 @@ import httpx
 import openai
 import pytest
 
+from config.ports import DCGM_EXPORTER_PORT, PROMETHEUS_PORT
 from config.settings import Settings
 from renderers.alerts import render_alert_rules
 from renderers.dashboards import BOARDS
 from renderers.exporters import HOST_ROOT, node_exporter_command, render_dcgm_counters
-from renderers.litellm import deployments, render_litellm_config
+from renderers.litellm import deployments
 from renderers.prometheus import (
     CONFIG_FILE,
     ROUTER_KEY_FILE,
@@ -33,9 +42,9 @@ from renderers.prometheus import (
     SCRAPE_INTERVAL,
     render_prometheus_config,
 )
-from renderers.vllm import vllm_command
 from testbed.fake_vllm import FakeVllm
 from testbed.litellm_proxy import LitellmProxy
+from testbed.stack import loopback_addresses, replica_server, stack_router
 from tests.config_cases import valid
 from tests.support.fake_dcgm import FakeDcgmExporter
 from tests.support.prometheus import PrometheusServer, node_exporter
@@ -45,7 +54,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 ROUTER_KEY = "sk-e2e-monitoring-router-key"
 BACKEND_KEY = "e2e-monitoring-backend-key"
-PROMETHEUS_PORT = 9090
 SCRAPE_SECONDS = int(SCRAPE_INTERVAL.removesuffix("s"))
 
 
@@ -55,10 +63,6 @@ class Monitored:
     prometheus: PrometheusServer
     proxy: LitellmProxy
     replicas: dict[str, FakeVllm]
-
-
-def _addresses(settings: Settings) -> dict[str, str]:
-    return {host: f"127.0.0.{index}" for index, host in enumerate(settings.hosts, start=2)}
 
 
 def _wait_for_targets(prometheus: PrometheusServer, timeout: float = 180) -> None:
@@ -92,9 +96,9 @@ def _wait_for_two_scrapes_since(
 
 
 def _traffic(backend: Monitored) -> None:
-    """Metis-like requests through the router, one refused for want of the key, and two while
-    one chat replica fails: with two replicas the router fails over (and cools the failing
-    one down), with one the client gets the error."""
+    """Metis-like requests through the router, one refused for want of the key, and some
+    while one chat replica fails, until the router has sent it one (it fails over to the
+    other replica and cools the failing one down)."""
     settings = backend.settings
     client = openai.OpenAI(base_url=backend.proxy.base_url, api_key=ROUTER_KEY, max_retries=0)
     prompt = "review this function for injection flaws " * 8
@@ -120,34 +124,18 @@ def _traffic(backend: Monitored) -> None:
         failing.fail_status = None
 
 
-COOLDOWNS = "sum by (model_id) (increase(litellm_deployment_cooled_down_total[5m]))"
-
-
-def _empty_by_design(settings: Settings) -> set[str]:
-    """Queries with no data for a reason: LiteLLM 1.108.7 never cools down the only
-    deployment of a model (router_utils/cooldown_handlers.py, `_should_cooldown_deployment`,
-    "avoid cooldowns on single deployment model groups")."""
-    replicated = any(len(service.hosts) > 1 for service in settings.services.values())
-    return set() if replicated else {COOLDOWNS}
-
-
-@pytest.fixture(scope="module", params=["dev", "prod"])
-def monitored(request: pytest.FixtureRequest) -> Iterator[Monitored]:
-    settings = valid(stack_raw_config(request.param))
-    addresses = _addresses(settings)
+@pytest.fixture(scope="module")
+def monitored() -> Iterator[Monitored]:
+    settings = valid(stack_raw_config("prod"))
+    addresses = loopback_addresses(settings)
     counters = render_dcgm_counters()
     with ExitStack() as running:
-        replicas = {}
-        for deployment in deployments(settings):
-            embedding = deployment.service == "embedding"
-            fake = FakeVllm.from_command(
-                vllm_command(settings, deployment.service),
-                BACKEND_KEY,
-                dimension=settings.embedding.dimension if embedding else None,
-                host=addresses[deployment.host],
-                port=deployment.port,
+        replicas = {
+            deployment.deployment_id: running.enter_context(
+                replica_server(settings, deployment, addresses, BACKEND_KEY)
             )
-            replicas[deployment.deployment_id] = running.enter_context(fake)
+            for deployment in deployments(settings)
+        }
         for host, address in addresses.items():
             command = node_exporter_command(address)
             running.enter_context(node_exporter([arg.replace(HOST_ROOT, "/") for arg in command]))
@@ -157,17 +145,17 @@ def monitored(request: pytest.FixtureRequest) -> Iterator[Monitored]:
                     FakeDcgmExporter(
                         counters,
                         host=address,
-                        port=9400,
+                        port=DCGM_EXPORTER_PORT,
                         gpus=spec.gpu_count,
                         model=f"NVIDIA {spec.gpu_model}",
                     )
                 )
         proxy = running.enter_context(
-            LitellmProxy(
-                render_litellm_config(settings, addresses),
-                master_key=ROUTER_KEY,
+            stack_router(
+                settings,
+                addresses,
+                router_key=ROUTER_KEY,
                 backend_key=BACKEND_KEY,
-                num_workers=settings.router.num_workers,
                 port=settings.router.port,
             )
         )
@@ -197,9 +185,9 @@ def test_every_target_is_up_the_router_with_its_key(monitored: Monitored):
 
 @pytest.mark.parametrize("board", BOARDS, ids=lambda board: board.uid)
 def test_every_dashboard_query_returns_data(monitored: Monitored, board):
-    empty = {query for query in board.queries if not monitored.prometheus.query(query)}
+    empty = [query for query in board.queries if not monitored.prometheus.query(query)]
 
-    assert empty == _empty_by_design(monitored.settings) & set(board.queries)
+    assert empty == []
 
 
 def test_per_model_series_name_each_served_model(monitored: Monitored):
@@ -211,16 +199,13 @@ def test_per_model_series_name_each_served_model(monitored: Monitored):
 
 def test_the_router_counts_requests_by_status_code(monitored: Monitored):
     """LiteLLM 1.108.7 records a request refused for want of the key with status_code "None"
-    (its auth error carries no status); a replica's failure reaches the client as a 500 only
-    where the model has no other replica to fail over to."""
+    (its auth error carries no status); the failing replica's 500s never reach the client,
+    the router fails over to the other replica."""
     result = monitored.prometheus.query(
         "sum by (status_code) (litellm_proxy_total_requests_metric_total)"
     )
-    lone_replica = len(monitored.settings.chat.hosts) == 1
 
-    assert {sample["metric"]["status_code"] for sample in result} == (
-        {"200", "None", "500"} if lone_replica else {"200", "None"}
-    )
+    assert {sample["metric"]["status_code"] for sample in result} == {"200", "None"}
 
 
 def test_the_failing_replica_is_counted_against_its_deployment_id(monitored: Monitored):
