@@ -1,5 +1,6 @@
-"""`python -m ops dashboard STACK`: the router host found by its tags (against moto's EC2),
-and the port forward it opens to Grafana, per access mode."""
+"""`python -m ops dashboard STACK`: the router host found by its tags (against moto's EC2:
+those tests are marked `e2e`, moto takes seconds to start), and the port forward it opens to
+Grafana, per access mode."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from components.tags import stack_tags
 from config.loader import load_settings
@@ -35,6 +35,8 @@ def ec2(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         "AWS_DEFAULT_REGION": REGION,
     }.items():
         monkeypatch.setenv(name, value)
+    from moto import mock_aws  # here: importing moto takes a second the core tier saves
+
     with mock_aws():
         yield boto3.client("ec2", region_name=REGION)
 
@@ -55,6 +57,7 @@ def _launch(ec2: Any, stack: str, host: str, *, running: bool = True) -> str:
     return instance["InstanceId"]
 
 
+@pytest.mark.e2e
 def test_the_router_host_is_found_by_its_stack_and_name_tags(ec2):
     wanted = _launch(ec2, "dev", "gpu-1")
     _launch(ec2, "prod", "gpu-1")
@@ -63,6 +66,7 @@ def test_the_router_host_is_found_by_its_stack_and_name_tags(ec2):
     assert find_router_host(ec2, "dev", "gpu-1").instance_id == wanted
 
 
+@pytest.mark.e2e
 def test_a_stopped_router_host_is_not_forwarded_to(ec2):
     _launch(ec2, "dev", "gpu-1", running=False)
 
@@ -70,6 +74,7 @@ def test_a_stopped_router_host_is_not_forwarded_to(ec2):
         find_router_host(ec2, "dev", "gpu-1")
 
 
+@pytest.mark.e2e
 def test_two_running_router_hosts_are_refused(ec2):
     _launch(ec2, "dev", "gpu-1")
     _launch(ec2, "dev", "gpu-1")
@@ -105,6 +110,7 @@ def test_ssh_mode_forwards_to_grafana_on_the_hosts_loopback_with_the_deploys_opt
     assert not any("ProxyCommand" in arg for arg in command)
 
 
+@pytest.mark.e2e
 def test_the_command_prints_the_forward_to_the_deployed_router_host(ec2, capsys):
     instance = _launch(ec2, "dev", "gpu-1")
 
@@ -116,6 +122,7 @@ def test_the_command_prints_the_forward_to_the_deployed_router_host(ec2, capsys)
     assert "grafana_admin_password --show-secrets --stack dev" in err
 
 
+@pytest.mark.e2e
 def test_the_command_stops_with_one_message_when_nothing_is_deployed(ec2, capsys):
     assert main(["dashboard", "dev", "--dry-run"]) == 2
 

@@ -144,6 +144,7 @@ def test_every_alert_has_a_case():
     assert sorted(case.alert for case in CASES) == sorted(a.name for a in alerts(SETTINGS))
 
 
+@pytest.mark.lint
 def test_promtool_accepts_the_rules(tmp_path: Path):
     write_files(tmp_path, {RULES_FILE: render_alert_rules(SETTINGS)})
 
@@ -152,6 +153,7 @@ def test_promtool_accepts_the_rules(tmp_path: Path):
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.alert)
 def test_the_alert_fires_past_its_threshold_and_duration_and_not_short_of_them(
     tmp_path: Path, case: Case

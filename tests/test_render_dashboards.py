@@ -87,6 +87,7 @@ def test_the_issues_panels_are_there():
     } <= titles
 
 
+@pytest.mark.lint
 def test_every_query_is_valid_promql(tmp_path: Path):
     """promtool parses each query as a recording rule's expression."""
     queries = [query for board in BOARDS for query in board.queries]

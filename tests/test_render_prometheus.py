@@ -40,6 +40,7 @@ def prod() -> Settings:
     return load_settings(stack_raw_config("prod"))
 
 
+@pytest.mark.lint
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_promtool_accepts_the_rendered_config_and_rules(tmp_path: Path, stack: str):
     settings = load_settings(stack_raw_config(stack))

@@ -19,7 +19,7 @@ from testbed.fake_vllm.metrics import (
     TIME_TO_FIRST_TOKEN_BUCKETS,
 )
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 
 MODEL = "Qwen/Qwen2.5-Coder-7B-Instruct"
 KEY = "sk-metrics-backend"
