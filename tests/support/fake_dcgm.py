@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Self
+
+from testbed.lifecycle import BackgroundServer
 
 READINGS = {
     "DCGM_FI_DEV_GPU_UTIL": 42.0,
@@ -41,8 +41,9 @@ def parse_counters(text: str) -> list[tuple[str, str, str]]:
     return counters
 
 
-class FakeDcgmExporter:
-    """dcgm-exporter for `gpus` GPUs of one model, on host:port, in a daemon thread."""
+class FakeDcgmExporter(BackgroundServer):
+    """dcgm-exporter for `gpus` GPUs of one model, on host:port, in a daemon thread (the
+    socket is bound at construction, so it answers as soon as the thread runs)."""
 
     def __init__(self, counters_csv: str, *, host: str, port: int, gpus: int, model: str) -> None:
         self.counters = parse_counters(counters_csv)
@@ -51,6 +52,10 @@ class FakeDcgmExporter:
         self.model = model
         self._server = ThreadingHTTPServer((host, port), self._handler())
         self._thread: threading.Thread | None = None
+
+    def __str__(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"dcgm-exporter stand-in on {host!s}:{port}"
 
     def exposition(self) -> str:
         lines = []
@@ -85,16 +90,23 @@ class FakeDcgmExporter:
 
         return Handler
 
-    def __enter__(self) -> Self:
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def _launch(self) -> None:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
+    def _ready(self) -> bool:
+        return True
+
+    def _ended(self) -> str | None:
+        return None
+
+    def stop(self) -> None:
+        """Stop serving and release the port (it does not start again)."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread = None
         self._server.server_close()

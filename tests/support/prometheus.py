@@ -3,25 +3,25 @@
 `tools/prometheus/install.sh` unpacks Debian's packages into the checkout once (a few
 seconds; network only the first time), starting no service. `PrometheusServer` runs the
 rendered config unchanged from a temporary folder (its relative file paths resolve there),
-bound to 127.0.0.1, and answers PromQL through the HTTP API.
+bound to 127.0.0.1, as a `testbed.server_process.ServerProcess`, and answers PromQL through
+the HTTP API.
 """
 
 from __future__ import annotations
 
 import contextlib
-import shutil
 import subprocess
-import tempfile
-import time
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[2]
+from testbed.lifecycle import HOST
+from testbed.server_process import ServerProcess
+from tests.support.stacks import ROOT
+
 INSTALL = ROOT / "tools" / "prometheus" / "install.sh"
 
 
@@ -52,48 +52,42 @@ def write_files(folder: Path, files: Mapping[str, str]) -> None:
         (folder / name).write_text(text)
 
 
-class PrometheusServer:
+class PrometheusServer(ServerProcess):
     """`prometheus --config.file=prometheus.yml` in a temporary folder holding the given
     files, listening on 127.0.0.1:port, its data in the same folder."""
 
+    start_timeout = 60.0
+    poll_seconds = 0.2
+    log_name = "prometheus.log"
+    folder_prefix = "prometheus-"
+
     def __init__(self, files: Mapping[str, str], *, port: int, config: str = "prometheus.yml"):
+        super().__init__()
         self.files = dict(files)
         self.port = port
         self.config = config
-        self._folder: Path | None = None
-        self._process: subprocess.Popen[bytes] | None = None
+
+    def __str__(self) -> str:
+        return f"prometheus on {HOST}:{self.port}"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{HOST}:{self.port}"
 
-    def start(self, timeout: float = 60) -> Self:
-        self._folder = Path(tempfile.mkdtemp(prefix="prometheus-"))
-        write_files(self._folder, self.files)
-        with (self._folder / "prometheus.log").open("wb") as log:
-            self._process = subprocess.Popen(
-                [
-                    str(prometheus_bin() / "prometheus"),
-                    f"--config.file={self.config}",
-                    f"--storage.tsdb.path={self._folder / 'data'}",
-                    f"--web.listen-address=127.0.0.1:{self.port}",
-                ],
-                cwd=self._folder,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + timeout
-        while True:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"prometheus exited:\n{self.log()}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{self.url}/-/ready", timeout=2).status_code == 200:
-                    return self
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"prometheus was not ready after {timeout} s:\n{self.log()}")
-            time.sleep(0.2)
+    @property
+    def ready_url(self) -> str:
+        return f"{self.url}/-/ready"
+
+    def _command(self) -> list[str]:
+        return [
+            str(prometheus_bin() / "prometheus"),
+            f"--config.file={self.config}",
+            "--storage.tsdb.path=data",
+            f"--web.listen-address={HOST}:{self.port}",
+        ]
+
+    def _files(self) -> dict[str, str]:
+        return self.files
 
     def stop(self) -> None:
         process, self._process = self._process, None
@@ -104,14 +98,7 @@ class PrometheusServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
-        if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)
-            self._folder = None
-
-    def log(self) -> str:
-        if self._folder is None:
-            return ""
-        return (self._folder / "prometheus.log").read_text(errors="replace")
+        self._remove_workdir()
 
     def query(self, expr: str) -> list[dict[str, Any]]:
         """The instant vector (or scalar as one sample) of a PromQL expression, now."""
@@ -125,17 +112,6 @@ class PrometheusServer:
     def targets(self) -> list[dict[str, Any]]:
         answer = httpx.get(f"{self.url}/api/v1/targets", timeout=10)
         return answer.json()["data"]["activeTargets"]
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 @contextlib.contextmanager
