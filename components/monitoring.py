@@ -9,8 +9,9 @@ forward (`python -m ops dashboard STACK`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_docker as docker
@@ -30,23 +31,49 @@ READY_TIMEOUT_SECONDS = 300
 """`pulumi up` waits this long for each monitoring container to answer its health check."""
 
 
-def _probed(probe: pulumi.Input[HttpProbe]) -> dict:
-    """A container's health check and `pulumi up`'s wait for it."""
-    return {
-        "healthcheck": pulumi.Output.from_input(probe).apply(healthcheck),
-        "wait": True,
-        "wait_timeout": READY_TIMEOUT_SECONDS,
-    }
-
-
 def _uploads(files: Mapping[str, pulumi.Input[str]]) -> list[docker.ContainerUploadArgs]:
     return [docker.ContainerUploadArgs(file=path, content=text) for path, text in files.items()]
 
 
-def _data_volume(name: str, volume: str, opts: pulumi.ResourceOptions) -> docker.Volume:
-    """A named volume: it outlives container replacements, and Docker initialises it with the
-    image's directory and its owner (both images run as a non-root user)."""
-    return docker.Volume(name, name=volume, opts=opts)
+def _container(
+    resource: str,
+    image: str,
+    host: Host,
+    on_host: pulumi.ResourceOptions,
+    *,
+    probe: pulumi.Input[HttpProbe] | None = None,
+    data: tuple[str, str] | None = None,
+    after: Sequence[pulumi.Resource] = (),
+    **container: Any,
+) -> docker.Container:
+    """A monitoring container on a host, from its image pinned there, recreated with its
+    host and restarted unless stopped. With a `probe`, a health check `pulumi up` waits
+    for; with `data` (a volume name and a path in the container), a named volume there: it
+    outlives container replacements, and Docker initialises it with the image's directory
+    and its owner (the images run as a non-root user)."""
+    if probe is not None:
+        container |= {
+            "healthcheck": pulumi.Output.from_input(probe).apply(healthcheck),
+            "wait": True,
+            "wait_timeout": READY_TIMEOUT_SECONDS,
+        }
+    if data is not None:
+        volume, path = data
+        stored = docker.Volume(f"{resource}-data", name=volume, opts=on_host)
+        container["volumes"] = [
+            docker.ContainerVolumeArgs(volume_name=stored.name, container_path=path)
+        ]
+    return docker.Container(
+        resource,
+        image=pinned_image(f"{resource}-image", image, host.instance_id, on_host).image_id,
+        labels=[instance_label(host.instance_id)],
+        restart="unless-stopped",
+        must_run=True,
+        opts=on_host
+        if probe is None
+        else container_options(on_host, READY_TIMEOUT_SECONDS, after=after),
+        **container,
+    )
 
 
 @dataclass(frozen=True)
@@ -84,22 +111,16 @@ class Monitoring(pulumi.ComponentResource):
             lambda ips: prometheus.render_prometheus_config(settings, ips)
         )
         in_config_dir = f"{prometheus.CONFIG_DIR}/{{}}".format
-        prometheus_container = docker.Container(
+        prometheus_container = _container(
             f"{name}-prometheus",
+            images.prometheus,
+            host,
+            on_host,
+            probe=HttpProbe(PROMETHEUS_PORT, "/-/ready", client="wget"),
+            data=("metis-llm-prometheus", prometheus.DATA_DIR),
             name=prometheus.CONTAINER_NAME,
-            image=pinned_image(
-                f"{name}-prometheus-image", images.prometheus, host.instance_id, on_host
-            ).image_id,
             command=prometheus.prometheus_command(settings),
             network_mode="host",
-            volumes=[
-                docker.ContainerVolumeArgs(
-                    volume_name=_data_volume(
-                        f"{name}-prometheus-data", "metis-llm-prometheus", on_host
-                    ).name,
-                    container_path=prometheus.DATA_DIR,
-                )
-            ],
             uploads=_uploads(
                 {
                     in_config_dir(prometheus.CONFIG_FILE): config_text,
@@ -107,31 +128,21 @@ class Monitoring(pulumi.ComponentResource):
                     in_config_dir(prometheus.ROUTER_KEY_FILE): args.router_key,
                 }
             ),
-            labels=[instance_label(host.instance_id)],
-            restart="unless-stopped",
-            must_run=True,
-            **_probed(HttpProbe(PROMETHEUS_PORT, "/-/ready", client="wget")),
-            opts=container_options(on_host, READY_TIMEOUT_SECONDS),
         )
         dashboards = {
             f"{grafana.DASHBOARDS_DIR}/{file}": text for file, text in render_dashboards().items()
         }
-        grafana_container = docker.Container(
+        grafana_container = _container(
             f"{name}-grafana",
+            images.grafana,
+            host,
+            on_host,
+            probe=HttpProbe(GRAFANA_PORT, "/api/health", client="wget"),
+            data=("metis-llm-grafana", grafana.DATA_DIR),
+            after=[prometheus_container],
             name=grafana.CONTAINER_NAME,
-            image=pinned_image(
-                f"{name}-grafana-image", images.grafana, host.instance_id, on_host
-            ).image_id,
             envs=[f"{key}={value}" for key, value in grafana.grafana_env().items()],
             network_mode="host",
-            volumes=[
-                docker.ContainerVolumeArgs(
-                    volume_name=_data_volume(
-                        f"{name}-grafana-data", "metis-llm-grafana", on_host
-                    ).name,
-                    container_path=grafana.DATA_DIR,
-                )
-            ],
             uploads=_uploads(
                 {
                     **grafana.render_provisioning(),
@@ -139,11 +150,6 @@ class Monitoring(pulumi.ComponentResource):
                     grafana.ADMIN_PASSWORD_FILE: self.grafana_admin_password,
                 }
             ),
-            labels=[instance_label(host.instance_id)],
-            restart="unless-stopped",
-            must_run=True,
-            **_probed(HttpProbe(GRAFANA_PORT, "/api/health", client="wget")),
-            opts=container_options(on_host, READY_TIMEOUT_SECONDS, after=[prometheus_container]),
         )
         self.containers = [prometheus_container, grafana_container]
         self.register_outputs({"grafana_admin_password": self.grafana_admin_password})
@@ -171,12 +177,15 @@ class HostExporters(pulumi.ComponentResource):
 
         # Host networking and the host's process table: the host's own network and process
         # counters, not a container's. It listens on the private IP only (its command).
-        node = docker.Container(
+        node = _container(
             f"{name}-node-exporter",
+            images.node_exporter,
+            host,
+            on_host,
+            probe=host.private_ip.apply(
+                lambda ip: HttpProbe(NODE_EXPORTER_PORT, "/metrics", client="wget", address=ip)
+            ),
             name=exporters.NODE_EXPORTER_CONTAINER,
-            image=pinned_image(
-                f"{name}-node-exporter-image", images.node_exporter, host.instance_id, on_host
-            ).image_id,
             command=host.private_ip.apply(exporters.node_exporter_command),
             network_mode="host",
             pid_mode="host",
@@ -189,30 +198,18 @@ class HostExporters(pulumi.ComponentResource):
                     bind_options=docker.ContainerMountBindOptionsArgs(propagation="rslave"),
                 )
             ],
-            labels=[instance_label(host.instance_id)],
-            restart="unless-stopped",
-            must_run=True,
-            **_probed(
-                host.private_ip.apply(
-                    lambda ip: HttpProbe(NODE_EXPORTER_PORT, "/metrics", client="wget", address=ip)
-                )
-            ),
-            opts=container_options(on_host, READY_TIMEOUT_SECONDS),
         )
         self.containers = [node]
         if args.has_gpu:
             # The distroless image has no shell and no HTTP client: no health check, and
             # `pulumi up` does not wait for it (Prometheus's `up` shows whether it answers).
             self.containers.append(
-                docker.Container(
+                _container(
                     f"{name}-dcgm-exporter",
+                    images.dcgm_exporter,
+                    host,
+                    on_host,
                     name=exporters.DCGM_EXPORTER_CONTAINER,
-                    image=pinned_image(
-                        f"{name}-dcgm-exporter-image",
-                        images.dcgm_exporter,
-                        host.instance_id,
-                        on_host,
-                    ).image_id,
                     gpus="all",
                     envs=[f"{k}={v}" for k, v in exporters.dcgm_exporter_env().items()],
                     ports=[
@@ -225,10 +222,6 @@ class HostExporters(pulumi.ComponentResource):
                     uploads=_uploads(
                         {exporters.DCGM_COUNTERS_PATH: exporters.render_dcgm_counters()}
                     ),
-                    labels=[instance_label(host.instance_id)],
-                    restart="unless-stopped",
-                    must_run=True,
-                    opts=on_host,
                 )
             )
         self.register_outputs({"containers": [c.id for c in self.containers]})
@@ -257,7 +250,7 @@ def monitor_stack(
             HostExportersArgs(
                 settings=settings,
                 host=machine,
-                has_gpu=bool((spec := settings.instance(host)) and spec.has_gpu),
+                has_gpu=exporters.runs_dcgm_exporter(settings, host),
             ),
             opts,
         ).containers

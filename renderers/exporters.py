@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config.ports import DCGM_EXPORTER_PORT, NODE_EXPORTER_PORT
+from config.settings import Settings
 
 NODE_EXPORTER_CONTAINER = "node-exporter"
 HOST_ROOT = "/host"
@@ -44,6 +45,12 @@ DCGM_COUNTERS = (
 )
 """Fields of dcgm-exporter's own default-counters.csv (NVIDIA/dcgm-exporter etc/), without
 the profiling fields (`DCGM_FI_PROF_*`), which need the container to hold CAP_SYS_ADMIN."""
+
+
+def runs_dcgm_exporter(settings: Settings, host: str) -> bool:
+    """Whether a host runs dcgm-exporter: it has GPUs (node-exporter runs on every host)."""
+    spec = settings.instance(host)
+    return spec is not None and spec.has_gpu
 
 
 def render_dcgm_counters() -> str:

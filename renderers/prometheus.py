@@ -18,6 +18,7 @@ import yaml
 
 from config.ports import DCGM_EXPORTER_PORT, NODE_EXPORTER_PORT, PROMETHEUS_PORT
 from config.settings import Settings
+from renderers.exporters import runs_dcgm_exporter
 from renderers.litellm import deployments
 
 CONTAINER_NAME = "prometheus"
@@ -47,9 +48,7 @@ class Target:
 def scrape_targets(settings: Settings, private_ips: Mapping[str, str]) -> dict[str, list[Target]]:
     """Targets by job: every vLLM replica, the router, each host's node-exporter and each GPU
     host's dcgm-exporter. The router is scraped on 127.0.0.1: Prometheus runs on its host."""
-    gpu_hosts = [
-        host for host in settings.hosts if (spec := settings.instance(host)) and spec.has_gpu
-    ]
+    gpu_hosts = [host for host in settings.hosts if runs_dcgm_exporter(settings, host)]
     return {
         "vllm": [
             Target(

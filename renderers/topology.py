@@ -11,6 +11,7 @@ import re
 
 from config.ports import DCGM_EXPORTER_PORT, GRAFANA_PORT, NODE_EXPORTER_PORT, PROMETHEUS_PORT
 from config.settings import Settings
+from renderers.exporters import runs_dcgm_exporter
 from renderers.litellm import Deployment, deployments
 
 
@@ -48,9 +49,8 @@ def _replica_node(settings: Settings, deployment: Deployment) -> str:
 
 
 def _exporters_node(settings: Settings, host: str) -> str:
-    spec = settings.instance(host)
     exporters = [f"node-exporter :{NODE_EXPORTER_PORT}"]
-    if spec is not None and spec.has_gpu:
+    if runs_dcgm_exporter(settings, host):
         exporters.append(f"dcgm-exporter :{DCGM_EXPORTER_PORT}")
     return f"{_node_id('exporters', host)}[{_label(*exporters)}]"
 
