@@ -72,6 +72,12 @@ def ingress_rule(cidr: str, protocol: str = "tcp", ports: tuple[int, int] = (22,
     return {key: cidr, "ipProtocol": protocol, "fromPort": float(ports[0]), "toPort": ports[1]}
 
 
+def group_rule(source: str, ports: tuple[int, int], group: str = "sg-1") -> dict:
+    """An ingress rule of `group` letting tcp `ports` in from the security group `source`."""
+    return {"referencedSecurityGroupId": source, "securityGroupId": group, "ipProtocol": "tcp",
+            "fromPort": float(ports[0]), "toPort": float(ports[1])}  # fmt: skip
+
+
 @pytest.mark.parametrize("world", WORLD)
 def test_an_ingress_rule_from_the_whole_internet_is_refused(world):
     message = only(violations(NO_WORLD_INGRESS, INGRESS_RULE, ingress_rule(world)))
@@ -231,14 +237,12 @@ def test_a_rule_reaching_a_vllm_port_from_a_cidr_is_refused(protocol, ports):
 
 
 def test_a_rule_reaching_the_vllm_ports_from_its_own_group_passes():
-    rule = {"referencedSecurityGroupId": "sg-1", "securityGroupId": "sg-1", "ipProtocol": "tcp",
-            "fromPort": 8000.0, "toPort": 8001.0}  # fmt: skip
+    rule = group_rule("sg-1", (8000, 8001))
     assert violations(VLLM_PORTS_PRIVATE, INGRESS_RULE, rule) == []
 
 
 def test_a_rule_reaching_the_vllm_ports_from_another_group_is_refused():
-    rule = {"referencedSecurityGroupId": "sg-2", "securityGroupId": "sg-1", "ipProtocol": "tcp",
-            "fromPort": 8000.0, "toPort": 8001.0}  # fmt: skip
+    rule = group_rule("sg-2", (8000, 8001))
     assert "from security group sg-2" in only(violations(VLLM_PORTS_PRIVATE, INGRESS_RULE, rule))
 
 
@@ -271,8 +275,7 @@ def test_inline_and_security_group_rules_reaching_a_vllm_port_are_refused():
 
 def test_the_group_ids_unknown_during_preview_are_left_to_the_update():
     unknown = UNKNOWN_STRING_VALUE
-    rule = {"referencedSecurityGroupId": unknown, "securityGroupId": unknown, "ipProtocol": "tcp",
-            "fromPort": 8000.0, "toPort": 8001.0}  # fmt: skip
+    rule = group_rule(unknown, (8000, 8001), group=unknown)
     with pytest.raises(UnknownValueError):
         violations(VLLM_PORTS_PRIVATE, INGRESS_RULE, rule)
 
@@ -299,14 +302,12 @@ def test_a_wide_range_from_a_cidr_names_every_monitoring_port_it_reaches():
 
 
 def test_the_exporters_open_to_the_stacks_own_group_pass():
-    rule = {"referencedSecurityGroupId": "sg-1", "securityGroupId": "sg-1", "ipProtocol": "tcp",
-            "fromPort": 9100.0, "toPort": 9100.0}  # fmt: skip
+    rule = group_rule("sg-1", (9100, 9100))
     assert violations(MONITORING_PORTS_PRIVATE, INGRESS_RULE, rule) == []
 
 
 def test_a_monitoring_port_from_another_group_is_refused():
-    rule = {"referencedSecurityGroupId": "sg-2", "securityGroupId": "sg-1", "ipProtocol": "tcp",
-            "fromPort": 3000.0, "toPort": 3000.0}  # fmt: skip
+    rule = group_rule("sg-2", (3000, 3000))
     assert "from security group sg-2" in only(
         violations(MONITORING_PORTS_PRIVATE, INGRESS_RULE, rule)
     )

@@ -18,8 +18,29 @@ from tests.support.prometheus import promtool, write_files
 from tests.support.stacks import stack_raw_config
 
 SETTINGS = load_settings(stack_raw_config("dev"))
-VLLM = 'model_name="Qwen/Qwen2.5-Coder-7B-Instruct",engine="0",host="gpu-1",job="vllm"'
-DCGM = 'gpu="0",UUID="GPU-1",device="nvidia0",modelName="NVIDIA L4",host="gpu-1",job="dcgm"'
+
+
+def _selector(labels: dict[str, str]) -> str:
+    """Labels as a series selector's matchers: `name="value",...`."""
+    return ",".join(f'{name}="{value}"' for name, value in labels.items())
+
+
+VLLM_LABELS = {
+    "model_name": "Qwen/Qwen2.5-Coder-7B-Instruct",
+    "engine": "0",
+    "host": "gpu-1",
+    "job": "vllm",
+}
+VLLM = _selector(VLLM_LABELS)
+DCGM_LABELS = {
+    "gpu": "0",
+    "UUID": "GPU-1",
+    "device": "nvidia0",
+    "modelName": "NVIDIA L4",
+    "host": "gpu-1",
+    "job": "dcgm",
+}
+DCGM = _selector(DCGM_LABELS)
 ROUTER = 'litellm_proxy_total_requests_metric_total{job="litellm",route="/v1/chat/completions"'
 
 
@@ -63,13 +84,7 @@ CASES = [
         {f"vllm:num_requests_waiting{{{VLLM}}}": "11x10"},
         {f"vllm:num_requests_waiting{{{VLLM}}}": "10x10"},
         "6m",
-        {
-            "severity": "warning",
-            "model_name": "Qwen/Qwen2.5-Coder-7B-Instruct",
-            "engine": "0",
-            "host": "gpu-1",
-            "job": "vllm",
-        },
+        {"severity": "warning", **VLLM_LABELS},
         "Qwen/Qwen2.5-Coder-7B-Instruct on gpu-1 has had more than 10 requests waiting for 5 "
         "minutes (11 now)",
     ),
@@ -78,13 +93,7 @@ CASES = [
         {f"vllm:kv_cache_usage_perc{{{VLLM}}}": "0.96x10"},
         {f"vllm:kv_cache_usage_perc{{{VLLM}}}": "0.95x10"},
         "6m",
-        {
-            "severity": "warning",
-            "model_name": "Qwen/Qwen2.5-Coder-7B-Instruct",
-            "engine": "0",
-            "host": "gpu-1",
-            "job": "vllm",
-        },
+        {"severity": "warning", **VLLM_LABELS},
         "Qwen/Qwen2.5-Coder-7B-Instruct on gpu-1 has used over 95% of its KV cache for 5 "
         "minutes: requests queue or get preempted",
     ),
@@ -99,15 +108,7 @@ CASES = [
             f"DCGM_FI_DEV_FB_FREE{{{DCGM}}}": "2300x15",
         },
         "11m",
-        {
-            "severity": "warning",
-            "gpu": "0",
-            "UUID": "GPU-1",
-            "device": "nvidia0",
-            "modelName": "NVIDIA L4",
-            "host": "gpu-1",
-            "job": "dcgm",
-        },
+        {"severity": "warning", **DCGM_LABELS},
         "GPU 0 on gpu-1 has used over 97% of its memory for 10 minutes",
     ),
     Case(
@@ -115,15 +116,7 @@ CASES = [
         {f"DCGM_FI_DEV_GPU_TEMP{{{DCGM}}}": "88x10"},
         {f"DCGM_FI_DEV_GPU_TEMP{{{DCGM}}}": "85x10"},
         "6m",
-        {
-            "severity": "warning",
-            "gpu": "0",
-            "UUID": "GPU-1",
-            "device": "nvidia0",
-            "modelName": "NVIDIA L4",
-            "host": "gpu-1",
-            "job": "dcgm",
-        },
+        {"severity": "warning", **DCGM_LABELS},
         "GPU 0 on gpu-1 has been above 85 °C for 5 minutes (88 °C)",
     ),
 ]
