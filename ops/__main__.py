@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from config.errors import ConfigError
 from config.ports import GRAFANA_PORT
-from offline.stackfile import PlanError, find_stack_file, load_stack_settings, read_stack_file
+from offline.stackfile import PlanError, find_stack_file, read_stack_file, stack_name_of
 from ops.dashboard import DashboardError, open_dashboard
 
 EXIT_ERROR = 2
@@ -40,9 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         stack_file = find_stack_file(args.stack)
-        settings = load_stack_settings(stack_file)
-        region = str(read_stack_file(stack_file).values.get("aws:region") or DEFAULT_REGION)
-        stack = stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        config = read_stack_file(stack_file)
+        settings = config.settings()
+        region = str(config.values.get("aws:region") or DEFAULT_REGION)
+        stack = stack_name_of(stack_file)
         return open_dashboard(
             stack, settings, region, local_port=args.local_port, dry_run=args.dry_run
         )
