@@ -87,7 +87,9 @@ def test_tree_shows_every_resource_under_its_parent(run: ProgramRun) -> None:
         "ports[0].internal: 8000",
         "envs.VLLM_API_KEY: [secret]",
         "envs.LITELLM_MASTER_KEY: [secret]",
-        "uploads[0].file: /app/config.yaml",
+        "uploads[3].content: [secret]",
+        "ecdsaCurve: P256",
+        "validityPeriodHours: 8760",
     ],
 )
 def test_dev_tree_shows_the_inputs_a_reviewer_checks(line: str) -> None:

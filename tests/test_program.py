@@ -17,7 +17,7 @@ from tests.support.stacks import STACK_FILES, stack_raw_config, stack_run
 
 OUTPUTS = {
     "router_url", "api_key", "metis_config", "litellm_config", "chat_model", "embedding_model",
-    "embed_dim", "hosts", "hourly_cost_usd",
+    "embed_dim", "hosts", "hourly_cost_usd", "router_ca_certificate",
 }  # fmt: skip
 WORLD = {"0.0.0.0/0", "::/0"}
 
@@ -39,13 +39,35 @@ def test_only_the_api_key_is_secret(run):
     assert {name for name, output in run.outputs.items() if output.secret} == {"api_key"}
 
 
-def test_router_url_is_the_router_hosts_public_address_and_port(run, stack_name):
+def test_router_url_is_https_at_the_router_hosts_public_address_and_port(run, stack_name):
     settings = valid(stack_raw_config(stack_name))
     router_host = run.outputs["hosts"].value[settings.router.host]
     assert (
         run.outputs["router_url"].value
-        == f"http://{router_host['public_ip']}:{settings.router.port}/v1"
+        == f"https://{router_host['public_ip']}:{settings.router.port}/v1"
     )
+
+
+def test_router_ca_certificate_is_the_stacks_ca_and_no_secret(run):
+    (ca,) = run.of_type("tls:index/selfSignedCert:SelfSignedCert")
+    output = run.outputs["router_ca_certificate"]
+    assert output.value.startswith("-----BEGIN CERTIFICATE-----")
+    assert not output.secret
+    assert ca.inputs["isCaCertificate"] is True
+
+
+def test_the_server_certificate_covers_the_elastic_ip_and_its_public_dns_name(run, stack_name):
+    settings = valid(stack_raw_config(stack_name))
+    ip = run.outputs["hosts"].value[settings.router.host]["public_ip"]
+    (request,) = run.of_type("tls:index/certRequest:CertRequest")
+    assert request.inputs["ipAddresses"] == [ip]
+    assert request.inputs["dnsNames"] == [f"ec2-{ip.replace('.', '-')}.compute-1.amazonaws.com"]
+
+
+def test_metis_config_tells_how_to_trust_the_stacks_ca(run):
+    text = run.outputs["metis_config"].value
+    assert "pulumi stack output router_ca_certificate > metis-llm-ca.pem" in text
+    assert 'export SSL_CERT_FILE="$PWD/metis-llm-ca-bundle.pem"' in text
 
 
 def test_api_key_is_a_litellm_master_key(run):
