@@ -3,6 +3,7 @@
 from .containers import BACKENDS_PRIVATE, IMAGES_PINNED
 from .instances import ENCRYPTED_VOLUMES, OWNER_TAGGED, REQUIRE_IMDSV2
 from .network import NO_WORLD_INGRESS, VLLM_PORTS_PRIVATE
+from .transport import PUBLIC_ROUTER_TLS
 
 POLICIES = (
     NO_WORLD_INGRESS,
@@ -12,6 +13,7 @@ POLICIES = (
     IMAGES_PINNED,
     BACKENDS_PRIVATE,
     OWNER_TAGGED,
+    PUBLIC_ROUTER_TLS,
 )
 
 __all__ = ["POLICIES"]
