@@ -84,6 +84,8 @@ class MonitoringArgs:
     private_ips: Mapping[str, pulumi.Input[str]]
     router_key: pulumi.Input[str]
     """What Prometheus sends to scrape the router's /metrics/."""
+    router_ca: pulumi.Input[str] | None
+    """The CA the router's certificate chains to; None when it serves plain HTTP."""
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -107,10 +109,16 @@ class Monitoring(pulumi.ComponentResource):
         )
         self.grafana_admin_password = pulumi.Output.secret(password.result)
 
-        config_text = pulumi.Output.all(**args.private_ips).apply(
-            lambda ips: prometheus.render_prometheus_config(settings, ips)
-        )
-        in_config_dir = f"{prometheus.CONFIG_DIR}/{{}}".format
+        config_text = pulumi.Output.all(
+            router_address=host.public_ip, private_ips=pulumi.Output.all(**args.private_ips)
+        ).apply(lambda values: prometheus.render_prometheus_config(settings, **values))
+        uploads: dict[str, pulumi.Input[str]] = {
+            prometheus.CONFIG_FILE: config_text,
+            prometheus.RULES_FILE: render_alert_rules(settings),
+            prometheus.ROUTER_KEY_FILE: args.router_key,
+        }
+        if args.router_ca is not None:
+            uploads[prometheus.ROUTER_CA_FILE] = args.router_ca
         prometheus_container = _container(
             f"{name}-prometheus",
             images.prometheus,
@@ -122,11 +130,7 @@ class Monitoring(pulumi.ComponentResource):
             command=prometheus.prometheus_command(settings),
             network_mode="host",
             uploads=_uploads(
-                {
-                    in_config_dir(prometheus.CONFIG_FILE): config_text,
-                    in_config_dir(prometheus.RULES_FILE): render_alert_rules(settings),
-                    in_config_dir(prometheus.ROUTER_KEY_FILE): args.router_key,
-                }
+                {f"{prometheus.CONFIG_DIR}/{file}": text for file, text in uploads.items()}
             ),
         )
         dashboards = {
@@ -241,9 +245,11 @@ def monitor_stack(
     settings: Settings,
     hosts: Mapping[str, Host],
     router_key: pulumi.Input[str],
+    router_ca: pulumi.Input[str] | None,
     opts: pulumi.ResourceOptions,
 ) -> StackMonitoring:
-    """Exporters on every host, Prometheus and Grafana on the router host."""
+    """Exporters on every host, Prometheus and Grafana on the router host (`router_ca`: the
+    CA the router's certificate chains to, None when it serves plain HTTP)."""
     containers = {
         host: HostExporters(
             f"{name}-{host}-exporters",
@@ -263,6 +269,7 @@ def monitor_stack(
             host=hosts[settings.router.host],
             private_ips={host: machine.private_ip for host, machine in hosts.items()},
             router_key=router_key,
+            router_ca=router_ca,
         ),
         opts,
     )

@@ -33,10 +33,10 @@ def plan_files(plan: Plan) -> dict[str, str]:
         files[f"{CLOUD_INIT_DIR}/{instance.name}.sh"] = user_data.shown()
     files[TOPOLOGY_FILE] = render_topology(plan.settings)
     if plan.settings.monitoring.enabled:
-        private_ips = {
-            host: values["private_ip"] for host, values in outputs["hosts"].value.items()
-        }
-        for name, text in monitoring_files(plan.settings, private_ips).items():
+        hosts = outputs["hosts"].value
+        private_ips = {host: values["private_ip"] for host, values in hosts.items()}
+        router_address = hosts[plan.settings.router.host]["public_ip"]
+        for name, text in monitoring_files(plan.settings, private_ips, router_address).items():
             files[f"{MONITORING_DIR}/{name}"] = text
     return files
 

@@ -13,9 +13,15 @@ from renderers.grafana import PROVISIONING_DIR, render_provisioning
 from renderers.prometheus import CONFIG_FILE, RULES_FILE, render_prometheus_config
 
 
-def monitoring_files(settings: Settings, private_ips: Mapping[str, str]) -> dict[str, str]:
+def monitoring_files(
+    settings: Settings, private_ips: Mapping[str, str], router_address: str
+) -> dict[str, str]:
+    """The files for hosts at `private_ips`, the router host's public address
+    `router_address`."""
     files = {
-        f"prometheus/{CONFIG_FILE}": render_prometheus_config(settings, private_ips),
+        f"prometheus/{CONFIG_FILE}": render_prometheus_config(
+            settings, private_ips, router_address
+        ),
         f"prometheus/{RULES_FILE}": render_alert_rules(settings),
         "dcgm-exporter/metis-llm.csv": render_dcgm_counters(),
     }

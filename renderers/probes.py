@@ -1,7 +1,9 @@
-"""Container health checks: an HTTP GET from inside the container.
+"""Container health checks: an HTTP(S) GET from inside the container.
 
 The vLLM and LiteLLM images ship Python, not necessarily curl, so their probe is a Python
-one-liner; Prometheus, Grafana and node-exporter ship busybox's wget.
+one-liner; Prometheus, Grafana and node-exporter ship busybox's wget. Over HTTPS (the
+router) it checks that the server's certificate chains to the stack's CA, not the name: the
+certificate names the public address, the probe calls 127.0.0.1.
 
 Durations are written the way the Docker provider reads them back from Docker: Go's
 `time.Duration.String()`, so 60 s is "1m0s" and 20 min "20m0s". Any other spelling shows
@@ -29,6 +31,18 @@ def go_duration(seconds: int) -> str:
     return f"{secs}s"
 
 
+def probe_code(port: int, path: str, ca_file: str | None, address: str = "127.0.0.1") -> str:
+    """The Python one-liner: exits 0 on a 2xx/3xx answer, non-zero otherwise."""
+    if ca_file is None:
+        url = f"http://{address}:{port}{path}"
+        return f"import urllib.request; urllib.request.urlopen({url!r}, timeout=5)"
+    url = f"https://{address}:{port}{path}"
+    return (
+        f"import ssl, urllib.request; c = ssl.create_default_context(cafile={ca_file!r}); "
+        f"c.check_hostname = False; urllib.request.urlopen({url!r}, timeout=5, context=c)"
+    )
+
+
 @dataclass(frozen=True)
 class HttpProbe:
     port: int
@@ -42,13 +56,15 @@ class HttpProbe:
     """What the image has to make the request: Python (vLLM, LiteLLM) or busybox's wget
     (Prometheus, Grafana, node-exporter)."""
     address: str = "127.0.0.1"
+    ca_file: str | None = None
+    """Call over HTTPS, trusting this CA (a path inside the container; Python only)."""
 
     @property
     def test(self) -> list[str]:
-        url = f"http://{self.address}:{self.port}{self.path}"
         if self.client == "wget":
+            url = f"http://{self.address}:{self.port}{self.path}"
             return ["CMD", "wget", "-q", "-T", "5", "-O", "/dev/null", url]
-        code = f"import urllib.request; urllib.request.urlopen({url!r}, timeout=5)"
+        code = probe_code(self.port, self.path, self.ca_file, self.address)
         return ["CMD", "python3", "-c", code]
 
     @property

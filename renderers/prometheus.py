@@ -27,6 +27,8 @@ CONFIG_FILE = "prometheus.yml"
 RULES_FILE = "alerts.yml"
 ROUTER_KEY_FILE = "router-key"
 """The router key, which LiteLLM 1.108.7 requires on /metrics (docs/reference/observability.md)."""
+ROUTER_CA_FILE = "router-ca.pem"
+"""The stack's CA, which the router's certificate chains to (renderers/certificates.py)."""
 DATA_DIR = "/prometheus"
 """The image's data directory, owned by its user (nobody): a named volume keeps it."""
 LISTEN_ADDRESS = f"127.0.0.1:{PROMETHEUS_PORT}"
@@ -73,7 +75,26 @@ def _static(targets: list[Target]) -> list[dict[str, Any]]:
     return [{"targets": [target.address], "labels": target.labels} for target in targets]
 
 
-def prometheus_config(settings: Settings, private_ips: Mapping[str, str]) -> dict[str, Any]:
+def _router_scrape(settings: Settings, router_address: str) -> dict[str, Any]:
+    """LiteLLM's metrics, behind the router key, over the scheme the router serves. Over
+    HTTPS Prometheus checks the chain to the stack's CA and the name: it calls 127.0.0.1,
+    which the certificate does not name, so it asks for the router host's public address,
+    which it does (renderers/certificates.py, `server_names`)."""
+    scrape: dict[str, Any] = {
+        "metrics_path": LITELLM_METRICS_PATH,
+        "authorization": {"type": "Bearer", "credentials_file": ROUTER_KEY_FILE},
+    }
+    if not settings.router.plain_http:
+        scrape["scheme"] = "https"
+        scrape["tls_config"] = {"ca_file": ROUTER_CA_FILE, "server_name": router_address}
+    return scrape
+
+
+def prometheus_config(
+    settings: Settings, private_ips: Mapping[str, str], router_address: str
+) -> dict[str, Any]:
+    """The config for hosts at `private_ips`, the router host's public address
+    `router_address`."""
     jobs = scrape_targets(settings, private_ips)
     scrape_configs: list[dict[str, Any]] = []
     for job, targets in jobs.items():
@@ -81,8 +102,7 @@ def prometheus_config(settings: Settings, private_ips: Mapping[str, str]) -> dic
             continue
         scrape: dict[str, Any] = {"job_name": job}
         if job == "litellm":
-            scrape["metrics_path"] = LITELLM_METRICS_PATH
-            scrape["authorization"] = {"type": "Bearer", "credentials_file": ROUTER_KEY_FILE}
+            scrape |= _router_scrape(settings, router_address)
         scrape["static_configs"] = _static(targets)
         scrape_configs.append(scrape)
     return {
@@ -92,8 +112,10 @@ def prometheus_config(settings: Settings, private_ips: Mapping[str, str]) -> dic
     }
 
 
-def render_prometheus_config(settings: Settings, private_ips: Mapping[str, str]) -> str:
-    return yaml.safe_dump(prometheus_config(settings, private_ips), sort_keys=False)
+def render_prometheus_config(
+    settings: Settings, private_ips: Mapping[str, str], router_address: str
+) -> str:
+    return yaml.safe_dump(prometheus_config(settings, private_ips, router_address), sort_keys=False)
 
 
 def storage_flags(settings: Settings) -> list[str]:

@@ -31,14 +31,16 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from renderers.litellm import MASTER_KEY_ENV, PLAIN_ENV, ROUTER_BACKEND_KEY_ENV
+from renderers.litellm import MASTER_KEY_ENV, PLAIN_ENV, ROUTER_BACKEND_KEY_ENV, tls_flags
+from testbed.certificates import TlsFiles
 from testbed.lifecycle import HOST, free_port
 from testbed.server_process import ServerProcess
 
@@ -121,6 +123,8 @@ class LitellmProxy(ServerProcess):
         port: int | None = None,
         env: Mapping[str, str] | None = None,
         start_timeout: float = 120.0,
+        tls: TlsFiles | None = None,
+        extra_args: Sequence[str] = (),
     ) -> None:
         """Describe the proxy; nothing runs until :meth:`start`.
 
@@ -132,8 +136,12 @@ class LitellmProxy(ServerProcess):
             port: ``--port``; a free one by default.
             env: extra environment variables (override the defaults).
             start_timeout: seconds to wait for ``/health/readiness``.
+            tls: serve HTTPS with these files (the router's TLS flags, as rendered).
+            extra_args: more CLI flags (e.g. ``--run_granian``).
         """
         super().__init__()
+        self.tls = tls
+        self.extra_args = list(extra_args)
         self.config_text = config_text
         self.master_key = master_key
         self.num_workers = num_workers
@@ -143,13 +151,19 @@ class LitellmProxy(ServerProcess):
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT`` (health routes live here)."""
-        return f"http://{HOST}:{self.port}"
+        """``http(s)://127.0.0.1:PORT`` (health routes live here)."""
+        return f"{'https' if self.tls else 'http'}://{HOST}:{self.port}"
 
     @property
     def base_url(self) -> str:
-        """The OpenAI base URL, ``http://127.0.0.1:PORT/v1``."""
+        """The OpenAI base URL, ``http(s)://127.0.0.1:PORT/v1``."""
         return f"{self.url}/v1"
+
+    def verify(self) -> ssl.SSLContext | bool:
+        """What an httpx client given explicitly should verify with: the proxy's CA."""
+        if self.tls is None:
+            return True
+        return ssl.create_default_context(cafile=str(self.tls.ca_file))
 
     def headers(self, key: str | None = None) -> dict[str, str]:
         """``Authorization`` header with ``key`` (default: the master key)."""
@@ -163,10 +177,13 @@ class LitellmProxy(ServerProcess):
         return f"{self.url}{READINESS_PATH}"
 
     def _command(self) -> list[str]:
-        return [
+        command = [
             str(LITELLM), "--config", CONFIG_NAME, "--host", HOST, "--port", str(self.port),
             "--num_workers", str(self.num_workers),
         ]  # fmt: skip
+        if self.tls is not None:
+            command += tls_flags(str(self.tls.cert_file), str(self.tls.key_file))
+        return command + self.extra_args
 
     def _files(self) -> dict[str, str]:
         return {CONFIG_NAME: self.config_text}

@@ -6,6 +6,7 @@ real LiteLLM proxy runs so, and so do the tests' Prometheus."""
 from __future__ import annotations
 
 import shutil
+import ssl
 import subprocess
 import tempfile
 from abc import abstractmethod
@@ -71,9 +72,13 @@ class ServerProcess(BackgroundServer):
                 start_new_session=True,
             )
 
+    def verify(self) -> ssl.SSLContext | bool:
+        """What an httpx client should verify the server's certificate with (over HTTPS)."""
+        return True
+
     def _ready(self) -> bool:
         try:
-            return httpx.get(self.ready_url, timeout=2.0).status_code == 200
+            return httpx.get(self.ready_url, timeout=2.0, verify=self.verify()).status_code == 200
         except httpx.TransportError:
             return False
 

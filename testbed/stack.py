@@ -10,6 +10,7 @@ from typing import Any
 from config.settings import Settings
 from renderers.litellm import Deployment, render_litellm_config
 from renderers.vllm import vllm_command
+from testbed.certificates import loopback_certificates
 from testbed.fake_vllm import FakeVllm
 from testbed.litellm_proxy import LitellmProxy
 
@@ -48,12 +49,14 @@ def stack_router(
     backend_key: str,
     port: int | None = None,
 ) -> LitellmProxy:
-    """The real proxy with the stack's rendered config and workers (not started), on `port`
-    (a free one by default)."""
+    """The real proxy with the stack's rendered config, workers and scheme (not started),
+    on `port` (a free one by default): HTTPS with test-mode certificates
+    (renderers/certificates.py plus a 127.0.0.1 name) unless the stack asks for plain HTTP."""
     return LitellmProxy(
         render_litellm_config(settings, addresses),
         master_key=router_key,
         backend_key=backend_key,
         num_workers=settings.router.num_workers,
         port=port,
+        tls=None if settings.router.plain_http else loopback_certificates(),
     )

@@ -25,6 +25,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "ssh access": {"access": {"mode": "ssh", "admin_cidrs": ["198.51.100.0/24"]}},
     "spot hosts": {"hosts": {"gpu-1": {"instance_type": "g6.xlarge", "spot": True}}},
     "a given subnet": {"network": {"subnet_id": "subnet-0123456789abcdef0"}},
+    "a domain": {
+        "router": {"domain": {"hosted_zone_id": "Z0123456789ABCDEFGHIJ", "name": "llm.example.com"}}
+    },
 }
 
 

@@ -5,7 +5,9 @@ and a stand-in dcgm-exporter; then every dashboard query must return data.
 
 Each "host" of the stack gets its own loopback address (127.0.0.x), the router listens on
 127.0.0.1 as Prometheus sees it from its own host, and Prometheus on 127.0.0.1:9090: the
-rendered config needs no rewriting.
+rendered config needs no rewriting. The router serves HTTPS with the test certificates
+(testbed/certificates.py), which name a test Elastic IP as the stack's name the router
+host's: Prometheus checks the chain to the CA and that name, as deployed.
 
 It runs the prod stack only: it covers the most (two chat replicas, so the router fails
 over and cools a replica down and every router panel has data; a GPU-less router host, so
@@ -37,11 +39,13 @@ from renderers.exporters import HOST_ROOT, node_exporter_command, render_dcgm_co
 from renderers.litellm import deployments
 from renderers.prometheus import (
     CONFIG_FILE,
+    ROUTER_CA_FILE,
     ROUTER_KEY_FILE,
     RULES_FILE,
     SCRAPE_INTERVAL,
     render_prometheus_config,
 )
+from testbed.certificates import TEST_PUBLIC_IP, loopback_certificates
 from testbed.fake_vllm import FakeVllm
 from testbed.litellm_proxy import LitellmProxy
 from testbed.stack import loopback_addresses, replica_server, stack_router
@@ -100,7 +104,13 @@ def _traffic(backend: Monitored) -> None:
     while one chat replica fails, until the router has sent it one (it fails over to the
     other replica and cools the failing one down)."""
     settings = backend.settings
-    client = openai.OpenAI(base_url=backend.proxy.base_url, api_key=ROUTER_KEY, max_retries=0)
+    proxy = backend.proxy
+    client = openai.OpenAI(
+        base_url=proxy.base_url,
+        api_key=ROUTER_KEY,
+        max_retries=0,
+        http_client=httpx.Client(verify=proxy.verify()),
+    )
     prompt = "review this function for injection flaws " * 8
     for _ in range(3):
         client.chat.completions.create(
@@ -108,7 +118,9 @@ def _traffic(backend: Monitored) -> None:
         )
         client.responses.create(model=settings.chat.served_name, input=prompt)
         client.embeddings.create(model=settings.embedding.served_name, input=["def f(): pass"])
-    refused = httpx.post(f"{backend.proxy.base_url}/chat/completions", json={}, timeout=30)
+    refused = httpx.post(
+        f"{proxy.base_url}/chat/completions", json={}, timeout=30, verify=proxy.verify()
+    )
     assert refused.status_code == 401
     failing = backend.replicas[f"chat-{settings.chat.hosts[0]}"]
     failing.fail_status = 500
@@ -162,9 +174,10 @@ def monitored() -> Iterator[Monitored]:
         prometheus = running.enter_context(
             PrometheusServer(
                 {
-                    CONFIG_FILE: render_prometheus_config(settings, addresses),
+                    CONFIG_FILE: render_prometheus_config(settings, addresses, TEST_PUBLIC_IP),
                     RULES_FILE: render_alert_rules(settings),
                     ROUTER_KEY_FILE: ROUTER_KEY,
+                    ROUTER_CA_FILE: loopback_certificates().ca_file.read_text(),
                 },
                 port=PROMETHEUS_PORT,
                 config=CONFIG_FILE,

@@ -419,3 +419,31 @@ def test_allowing_another_port_keeps_the_public_router_refused(analyzer, public_
     found = findings(analyzer, public_run.registrations, config)
     assert {f.resource for f in found} == router_rules_from_the_world(public_run)
     assert all("only tcp 9999, the router port, may be" in f.message for f in found)
+
+
+# A public router without TLS
+
+
+def public_router_run(**changes: object) -> ProgramRun:
+    config, _ = stack_file_config(STACK_FILES["dev"])
+    router = json.loads(config["metis-llm:router"])
+    config["metis-llm:router"] = json.dumps(
+        {**router, "allow_public": True, "allowed_cidrs": WORLD, **changes}
+    )
+    return run_program(config)
+
+
+def test_a_public_router_serving_plain_http_is_refused_even_where_the_port_is_allowed(analyzer):
+    run = public_router_run(plain_http=True)
+    config = {"no-world-ingress": {"allowPublicRouterPort": 8888}}
+    found = findings(analyzer, run.registrations, config)
+    assert {f.policy for f in found} == {"public-router-tls"}
+    assert {f.resource for f in found} == router_rules_from_the_world(run)
+    assert all("where the router serves plain HTTP" in f.message for f in found)
+
+
+def test_a_public_router_behind_a_domains_tls_listener_passes(analyzer):
+    domain = {"hosted_zone_id": "Z0123456789ABCDEFGHIJ", "name": "llm.example.com"}
+    run = public_router_run(domain=domain)
+    config = {"no-world-ingress": {"allowPublicRouterPort": 443}}
+    assert findings(analyzer, run.registrations, config) == []

@@ -13,6 +13,7 @@ from config.loader import load_settings
 from config.settings import Settings
 from renderers.alerts import render_alert_rules
 from renderers.prometheus import (
+    ROUTER_CA_FILE,
     ROUTER_KEY_FILE,
     RULES_FILE,
     prometheus_command,
@@ -21,14 +22,20 @@ from renderers.prometheus import (
 from tests.support.prometheus import promtool, write_files
 from tests.support.stacks import stack_raw_config
 
+ROUTER_ADDRESS = "198.51.100.7"
+"""The router host's public address in these tests."""
+
 
 def _ips(settings: Settings) -> dict[str, str]:
     return {host: f"10.0.0.{index}" for index, host in enumerate(settings.hosts, start=10)}
 
 
+def _config(settings: Settings) -> str:
+    return render_prometheus_config(settings, _ips(settings), ROUTER_ADDRESS)
+
+
 def _jobs(settings: Settings) -> dict[str, dict[str, Any]]:
-    config = yaml.safe_load(render_prometheus_config(settings, _ips(settings)))
-    return {job["job_name"]: job for job in config["scrape_configs"]}
+    return {job["job_name"]: job for job in yaml.safe_load(_config(settings))["scrape_configs"]}
 
 
 def _targets(job: dict[str, Any]) -> dict[str, dict[str, str]]:
@@ -47,9 +54,10 @@ def test_promtool_accepts_the_rendered_config_and_rules(tmp_path: Path, stack: s
     write_files(
         tmp_path,
         {
-            "prometheus.yml": render_prometheus_config(settings, _ips(settings)),
+            "prometheus.yml": _config(settings),
             RULES_FILE: render_alert_rules(settings),
             ROUTER_KEY_FILE: "sk-not-the-real-key\n",
+            ROUTER_CA_FILE: "not read by check config\n",
         },
     )
 
@@ -73,6 +81,22 @@ def test_the_router_is_scraped_on_its_own_host_with_the_key_from_a_file(prod):
     assert _targets(litellm) == {"127.0.0.1:8888": {"host": "router"}}
     assert litellm["metrics_path"] == "/metrics/"
     assert litellm["authorization"] == {"type": "Bearer", "credentials_file": ROUTER_KEY_FILE}
+
+
+def test_the_router_is_scraped_over_https_checking_the_stacks_ca_and_its_public_name(prod):
+    litellm = _jobs(prod)["litellm"]
+
+    assert litellm["scheme"] == "https"
+    assert litellm["tls_config"] == {"ca_file": ROUTER_CA_FILE, "server_name": ROUTER_ADDRESS}
+
+
+def test_a_plain_http_router_is_scraped_over_plain_http(dev_raw):
+    dev_raw["router"] = {**dev_raw["router"], "plain_http": True}
+
+    litellm = _jobs(load_settings(dev_raw))["litellm"]
+
+    assert "scheme" not in litellm
+    assert "tls_config" not in litellm
 
 
 def test_dcgm_exporter_is_scraped_on_gpu_hosts_only(prod):
@@ -104,9 +128,10 @@ def test_prometheus_listens_on_loopback_and_keeps_bounded_data(dev_raw):
     assert "--storage.tsdb.retention.size=6GB" in command
 
 
-def test_rule_files_and_key_file_are_relative_to_the_config(dev_raw):
+def test_rule_files_key_file_and_ca_file_are_relative_to_the_config(dev_raw):
     settings = load_settings(dev_raw)
-    config = yaml.safe_load(render_prometheus_config(settings, _ips(settings)))
+    config = yaml.safe_load(_config(settings))
 
     assert config["rule_files"] == [RULES_FILE]
     assert not ROUTER_KEY_FILE.startswith("/")
+    assert not ROUTER_CA_FILE.startswith("/")

@@ -236,6 +236,14 @@ def test_prometheus_gets_the_router_key_as_a_secret_file_of_its_own(secret_run, 
     assert uploads(prometheus)["/etc/prometheus/router-key"] == secrets["router key"]
 
 
+def test_prometheus_trusts_the_router_with_the_stacks_ca(secret_run):
+    prometheus = secret_run.named(PROMETHEUS_CONTAINER)
+
+    assert uploads(prometheus)["/etc/prometheus/router-ca.pem"] == (
+        secret_run.outputs["router_ca_certificate"].value
+    )
+
+
 def test_grafanas_admin_password_is_generated_and_exported_as_a_secret(secret_run):
     output = secret_run.outputs["grafana_admin_password"]
     grafana = secret_run.named(GRAFANA_CONTAINER)
