@@ -7,14 +7,17 @@ import pulumi_aws as aws
 import pulumi_command as command
 
 from components.access import HostAccess, HostAccessArgs
+from components.discovery import Discovery, DiscoveryArgs
 from components.host import Host, HostArgs
+from components.idle_stop import IdleStop, IdleStopArgs
 from components.keys import ApiKeys
 from components.network import Network, NetworkArgs
 from components.review_readiness import ReviewReadiness, ReviewReadinessArgs
 from components.router import Router, RouterArgs
+from components.schedule import WorkingHours, WorkingHoursArgs
 from components.vllm_server import VllmServer, VllmServerArgs
 from config.settings import Settings
-from renderers.cost import hourly_cost
+from renderers.cost import hourly_cost, monthly_cost
 from renderers.metis import render_metis_config
 from renderers.remote_access import prune_images_script
 from renderers.vllm import START_ORDER, ServiceKey, started_before, vllm_server
@@ -32,6 +35,8 @@ class LlmBackend(pulumi.ComponentResource):
     hosts: pulumi.Output[dict[str, dict[str, str]]]
     """Per host: instance id, instance type, private and public IP."""
     hourly_cost_usd: float
+    monthly_cost_usd: dict[str, float | None]
+    """Always on, and within the schedule's hours (with its hours a week)."""
 
     def __init__(
         self,
@@ -48,7 +53,13 @@ class LlmBackend(pulumi.ComponentResource):
 
         network = Network(f"{name}-net", NetworkArgs(settings=settings, stack=stack), child)
         access = HostAccess(
-            f"{name}-access", HostAccessArgs(access=settings.access, stack=stack), child
+            f"{name}-access",
+            HostAccessArgs(
+                access=settings.access,
+                stack=stack,
+                publishes_activity=settings.idle_stop is not None,
+            ),
+            child,
         )
         keys = ApiKeys(f"{name}-keys", child)
 
@@ -74,7 +85,7 @@ class LlmBackend(pulumi.ComponentResource):
                     key_name=access.key_name,
                     instance_profile=access.instance_profile,
                     region=region,
-                    stable_address=host == settings.router.host,
+                    stable_address=_needs_elastic_ip(settings, host),
                 ),
                 child,
             )
@@ -135,6 +146,31 @@ class LlmBackend(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=on_host),
             )
 
+        if settings.schedule is not None:
+            WorkingHours(
+                f"{name}-hours",
+                WorkingHoursArgs(schedule=settings.schedule, hosts=hosts, stack=stack),
+                child,
+            )
+        if settings.idle_stop is not None:
+            IdleStop(
+                f"{name}-idle",
+                IdleStopArgs(
+                    settings=settings,
+                    minutes=settings.idle_stop.minutes,
+                    hosts=hosts,
+                    router=router,
+                    region=region,
+                    stack=stack,
+                ),
+                child,
+            )
+        Discovery(
+            f"{name}-discovery",
+            DiscoveryArgs(settings=settings, stack=stack, router_url=router.url),
+            child,
+        )
+
         self.router_url = router.url
         self.api_key = keys.router_key
         self.metis_config = router.url.apply(lambda url: render_metis_config(settings, url))
@@ -151,6 +187,12 @@ class LlmBackend(pulumi.ComponentResource):
             }
         )
         self.hourly_cost_usd = hourly_cost(settings).total
+        monthly = monthly_cost(settings)
+        self.monthly_cost_usd = {
+            "always_on": monthly.always_on,
+            "scheduled": monthly.scheduled,
+            "scheduled_hours_per_week": monthly.hours_per_week,
+        }
         self.register_outputs(
             {
                 "router_url": self.router_url,
@@ -159,5 +201,14 @@ class LlmBackend(pulumi.ComponentResource):
                 "litellm_config": self.litellm_config,
                 "hosts": self.hosts,
                 "hourly_cost_usd": self.hourly_cost_usd,
+                "monthly_cost_usd": self.monthly_cost_usd,
             }
         )
+
+
+def _needs_elastic_ip(settings: Settings, host: str) -> bool:
+    """The router's URL must survive a stop/start; and in ssh mode `pulumi up` reaches every
+    host at its public IP, which a stop/start (a schedule, the idle stop, a spot
+    interruption) would change for a host without an Elastic IP."""
+    can_stop = settings.stops or settings.hosts[host].spot
+    return host == settings.router.host or (settings.access.mode == "ssh" and can_stop)

@@ -65,6 +65,7 @@ class Host(pulumi.ComponentResource):
     provider over SSH whose host only resolves once that check passed."""
 
     instance_id: pulumi.Output[str]
+    arn: pulumi.Output[str]
     instance_type: str
     private_ip: pulumi.Output[str]
     public_ip: pulumi.Output[str]
@@ -114,6 +115,7 @@ class Host(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=_kept_on_change(args)),
         )
         self.instance_id = instance.id
+        self.arn = instance.arn
         self.instance_type = args.config.instance_type
         self.private_ip = instance.private_ip
         if args.stable_address:

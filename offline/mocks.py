@@ -17,6 +17,7 @@ GPU_AMI = "ami-0a1b2c3d4e5f60001"
 CPU_AMI = "ami-0a1b2c3d4e5f60002"
 DEFAULT_VPC = "vpc-0123456789abcdef0"
 ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
+ACCOUNT_ID = "123456789012"
 
 
 def _digest(text: str, length: int = 17) -> str:
@@ -38,20 +39,27 @@ def public_ip(name: str) -> str:
     return f"203.0.113.{_octets(name)[1]}"
 
 
-def _computed(resource_type: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+def _computed(resource_type: str, name: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
     """What the cloud would add to a resource's inputs."""
     if resource_type == "aws:ec2/instance:Instance":
+        instance_id = _resource_id(resource_type, name)
         return {
             "privateIp": private_ip(name),
             "publicIp": public_ip(name),
-            "arn": f"arn:mock:{name}",
+            "arn": f"arn:aws:ec2:{region}:{ACCOUNT_ID}:instance/{instance_id}",
         }
+    if resource_type == "aws:scheduler/schedule:Schedule":
+        return {"arn": f"arn:aws:scheduler:{region}:{ACCOUNT_ID}:schedule/default/{name}"}
+    if resource_type == "aws:cloudwatch/metricAlarm:MetricAlarm":
+        return {"arn": f"arn:aws:cloudwatch:{region}:{ACCOUNT_ID}:alarm:{name}"}
+    if resource_type == "aws:ssm/parameter:Parameter":
+        return {"arn": f"arn:aws:ssm:{region}:{ACCOUNT_ID}:parameter{inputs.get('name')}"}
     if resource_type == "aws:ec2/eip:Eip":
         return {"publicIp": public_ip(f"eip-{name}"), "allocationId": f"eipalloc-{_digest(name)}"}
     if resource_type == "aws:ec2/keyPair:KeyPair":
         return {"keyName": f"{name}-{_digest(name, 7)}"}
     if resource_type in ("aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"):
-        return {"name": f"{name}-{_digest(name, 7)}", "arn": f"arn:aws:iam::123456789012:{name}"}
+        return {"name": f"{name}-{_digest(name, 7)}", "arn": f"arn:aws:iam::{ACCOUNT_ID}:{name}"}
     if resource_type == "random:index/randomPassword:RandomPassword":
         return {"result": _digest(f"password-{name}", 64)[: int(inputs.get("length", 32))]}
     if resource_type == "command:local:Command":
@@ -94,13 +102,20 @@ class CloudMocks(pulumi.runtime.Mocks):
         self.offerings = dict(offerings or {})
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
-        state = {**args.inputs, **_computed(args.typ, args.name, args.inputs)}
+        state = {**args.inputs, **_computed(args.typ, args.name, args.inputs, self.region)}
         return _resource_id(args.typ, args.name), state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
         token, given = args.token, args.args
         if token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region, "id": self.region}
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/deployer",
+                "userId": "AIDAMOCKDEPLOYER",
+                "id": ACCOUNT_ID,
+            }
         if token == "aws:ssm/getParameter:getParameter":
             ami = GPU_AMI if "deeplearning" in given["name"] else CPU_AMI
             return {"name": given["name"], "value": ami, "type": "String", "id": given["name"]}

@@ -35,6 +35,7 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
     "aws:ec2/keyPair:KeyPair": ("publicKey",),
     "aws:iam/role:Role": ("assumeRolePolicy",),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("policyArn",),
+    "aws:iam/rolePolicy:RolePolicy": ("policy",),
     "aws:iam/instanceProfile:InstanceProfile": ("role",),
     "random:index/randomPassword:RandomPassword": ("length", "special"),
     "command:local:Command": ("create",),
@@ -42,7 +43,9 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
     "docker:index/remoteImage:RemoteImage": ("name",),
     "docker:index/container:Container": (
         "name",
+        "entrypoints",
         "command",
+        "networkMode",
         "gpus",
         "labels",
         "ports",

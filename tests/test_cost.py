@@ -27,18 +27,14 @@ def test_the_cost_says_when_its_prices_were_read(dev_raw):
 
 
 def test_without_a_schedule_a_month_is_730_hours(dev_raw):
+    del dev_raw["schedule"]
+
     cost = monthly_cost(valid(dev_raw))
 
     assert (cost.always_on, cost.scheduled, cost.hours_per_week) == (584.0, None, None)
 
 
-def test_weekday_working_hours_cost_65_of_168_hours_a_week(dev_raw):
-    dev_raw["schedule"] = {
-        "start": "cron(0 7 ? * MON-FRI *)",
-        "stop": "cron(0 20 ? * MON-FRI *)",
-        "timezone": "Europe/Berlin",
-    }
-
+def test_the_dev_stacks_weekday_working_hours_cost_65_of_168_hours_a_week(dev_raw):
     cost = monthly_cost(valid(dev_raw))
 
     assert cost.hours_per_week == 65.0

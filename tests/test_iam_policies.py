@@ -150,3 +150,27 @@ def test_the_deployer_attaches_only_the_ssm_core_policy_and_passes_roles_only_to
     assert statements["PassTheInstanceRoleToEc2"]["Condition"] == {
         "StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}
     }
+
+
+def test_the_deployer_passes_the_schedule_role_only_to_eventbridge_scheduler():
+    statements = {s["Sid"]: s for s in _policy("deployer-policy.json")["Statement"]}
+
+    assert statements["PassTheScheduleRoleToScheduler"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}
+    }
+
+
+def test_the_deployer_creates_only_the_service_linked_role_alarm_actions_use():
+    statements = {s["Sid"]: s for s in _policy("deployer-policy.json")["Statement"]}
+    (role,) = [s for s in statements.values() if "iam:CreateServiceLinkedRole" in s["Action"]]
+
+    assert role["Resource"].endswith("/events.amazonaws.com/AWSServiceRoleForCloudWatchEvents")
+    assert role["Condition"] == {"StringEquals": {"iam:AWSServiceName": "events.amazonaws.com"}}
+
+
+def test_schedules_alarms_and_the_discovery_record_are_scoped_to_the_projects_names():
+    statements = {s["Sid"]: s for s in _policy("deployer-policy.json")["Statement"]}
+
+    assert statements["WorkingHoursSchedules"]["Resource"].endswith("schedule/default/metis-llm-*")
+    assert statements["IdleStopAlarms"]["Resource"].endswith(":alarm:metis-llm-*")
+    assert statements["DiscoveryRecord"]["Resource"].endswith(":parameter/metis-llm/*")

@@ -109,10 +109,11 @@ def findings(
             name=registration.name,
         )
         found += found_in(analyzer.Analyze(request), registration.name)
+    # A stack policy reads the resources' outputs (pulumi_policy.PolicyResource.props).
     stack = analyzer_pb2.AnalyzeStackRequest(
         resources=[
             analyzer_pb2.AnalyzerResource(
-                type=r.type, properties=struct(r.inputs), urn=r.urn, name=r.name
+                type=r.type, properties=struct(r.outputs), urn=r.urn, name=r.name
             )
             for r in registrations
         ]
@@ -206,7 +207,8 @@ def test_every_resource_of_the_stacks_passes_every_policy(analyzer, run):
 
 @dataclass(frozen=True)
 class Variant:
-    """A registered resource with some inputs changed (paths of keys and list indexes)."""
+    """A registered resource with some inputs changed (paths of keys and list indexes), in
+    its outputs too (what stack policies read)."""
 
     resource_type: str
     name_part: str
@@ -217,13 +219,13 @@ class Variant:
         changed = copy.deepcopy(original)
         for path, value in self.changes.items():
             *parents, last = path
-            target = changed.inputs
-            for key in parents:
-                target = target[key]
-            if value is DELETE:
-                del target[last]
-            else:
-                target[last] = value
+            for target in (changed.inputs, changed.outputs):
+                for key in parents:
+                    target = target[key]
+                if value is DELETE:
+                    del target[last]
+                else:
+                    target[last] = value
         return changed
 
 

@@ -1,0 +1,58 @@
+"""The discovery record: what `python -m ops` needs to know about a stack beyond the tags on
+its instances, published by the program as an SSM parameter it can read with AWS credentials
+and the stack's name alone (a CI runner has no Pulumi CLI and no state).
+
+Nothing secret goes in: the router key stays a stack output (Metis's runner has it as
+VLLM_API_KEY). The instances themselves are found by their tags (components/tags.py).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from config.settings import Settings
+from renderers.cost import hourly_cost
+from renderers.litellm import HEALTH_PATH
+from renderers.review_probe import review_probe_config
+
+PARAMETER_TEMPLATE = "/metis-llm/{stack}/discovery"
+STANDARD_TIER_BYTES = 4096
+"""What a Standard (free) parameter holds; larger records need the Advanced tier (8 KB)."""
+VERSION = 1
+
+
+def parameter_name(stack: str) -> str:
+    return PARAMETER_TEMPLATE.format(stack=stack)
+
+
+def discovery_record(settings: Settings, stack: str, router_url: str) -> dict[str, Any]:
+    probe = review_probe_config(settings)
+    # The URL is the router container's own; ops calls the router's public URL. The schema
+    # is also the tool's parameters: ops takes it from there (the record must stay small).
+    del probe["url"], probe["schema"]
+    return {
+        "version": VERSION,
+        "stack": stack,
+        "router_url": router_url,
+        "health_path": HEALTH_PATH,
+        "models": {
+            "chat": settings.chat.served_name,
+            "embedding": settings.embedding.served_name,
+            "embed_dim": settings.embedding.dimension,
+        },
+        "usd_per_hour": {
+            settings.hosts[host].instance_type: price
+            for host, price in hourly_cost(settings).by_host.items()
+        },
+        "idle_stop_minutes": settings.idle_stop.minutes if settings.idle_stop else None,
+        "review_probe": probe,
+    }
+
+
+def render_discovery(settings: Settings, stack: str, router_url: str) -> str:
+    return json.dumps(discovery_record(settings, stack, router_url), separators=(",", ":"))
+
+
+def tier(record: str) -> str:
+    return "Standard" if len(record.encode()) <= STANDARD_TIER_BYTES else "Advanced"
