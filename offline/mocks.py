@@ -59,7 +59,7 @@ def _computed(resource_type: str, name: str, inputs: dict[str, Any], region: str
     if resource_type == "aws:ec2/keyPair:KeyPair":
         return {"keyName": f"{name}-{_digest(name, 7)}"}
     if resource_type in ("aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"):
-        return {"name": f"{name}-{_digest(name, 7)}", "arn": f"arn:aws:iam::{ACCOUNT_ID}:{name}"}
+        return {"name": _iam_name(name), "arn": f"arn:aws:iam::{ACCOUNT_ID}:{name}"}
     if resource_type == "random:index/randomPassword:RandomPassword":
         return {"result": _digest(f"password-{name}", 64)[: int(inputs.get("length", 32))]}
     if resource_type == "command:local:Command":
@@ -73,7 +73,18 @@ def _computed(resource_type: str, name: str, inputs: dict[str, Any], region: str
     return {}
 
 
+NAMED_BY_ID = ("aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile")
+"""IAM roles and instance profiles: the resource id is their (auto-generated) name."""
+
+
+def _iam_name(name: str) -> str:
+    """What Pulumi's autonaming gives: the resource name and a random suffix."""
+    return f"{name}-{_digest(name, 7)}"
+
+
 def _resource_id(resource_type: str, name: str) -> str:
+    if resource_type in NAMED_BY_ID:
+        return _iam_name(name)
     prefixes = {
         "aws:ec2/instance:Instance": "i-",
         "aws:ec2/securityGroup:SecurityGroup": "sg-",

@@ -25,6 +25,7 @@ from policy.guardrails import POLICIES
 from policy.guardrails.containers import CONTAINER, REMOTE_IMAGE
 from policy.guardrails.instances import INSTANCE
 from policy.guardrails.network import INGRESS_RULE, SECURITY_GROUP
+from policy.guardrails.scheduler import ROLE_POLICY
 from tests.conftest import STACK_FILES, stack_run
 
 pytestmark = pytest.mark.timeout(120)
@@ -386,3 +387,21 @@ def test_allowing_another_port_keeps_the_public_router_refused(analyzer, public_
     found = findings(analyzer, public_run.registrations, config)
     assert {f.resource for f in found} == router_rules_from_the_world(public_run)
     assert all("only tcp 9999, the router port, may be" in f.message for f in found)
+
+
+def test_a_schedule_role_widened_to_every_instance_is_refused_against_the_role(analyzer):
+    run = stack_run("prod")
+    wide = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "ec2:StopInstances", "Resource": "*"}],
+        }
+    )
+    policy = Variant(ROLE_POLICY, "hours-start-stop", {("policy",): wide}).of(run)
+    unchanged = [r for r in run.registrations if r.urn != policy.urn]
+
+    found = findings(analyzer, [*unchanged, policy])
+
+    assert {(f.policy, f.resource) for f in found} == {
+        ("scheduler-roles-scoped", "metis-llm-hours-role")
+    }
