@@ -53,6 +53,18 @@ wheel (``vllm/...``), and docs/reference/vllm-tool-calling.md has the facts:
   without tools, ``required`` without tools (responses/protocol.py:749-786).
 - Not played: Harmony (gpt-oss) output, streamed function calls (501), reasoning.
 
+``GET /metrics`` (no key, as in vLLM: its auth middleware guards only ``/v1``, ``/v2``,
+``/inference`` and ``/cohere``, ``entrypoints/serve/middleware/authenticate.py:11,59``)
+plays the three series the idle stop's publisher reads, as vLLM 0.32.0's
+``PrometheusStatLogger`` exposes them through prometheus_client (``v1/metrics/loggers.py``:
+labels ``model_name`` and ``engine`` at 499-505; ``vllm:num_requests_running`` 527-535 and
+``vllm:num_requests_waiting`` 537-545, set per iteration at 1147-1153;
+``vllm:request_success`` 809-819, one child per finish reason created up front and
+incremented per finished request at 1289-1292, scraped as ``..._total`` with
+``..._created``, docs/reference/observability.md). Running = generation or embedding
+requests received and not yet answered (a stalled one counts); success = those answered
+200; waiting is always 0 (this server queues nothing).
+
 Fault injection, settable from the test thread at any time:
 :attr:`FakeVllm.fail_status` (answer every authorised ``/v1`` request with that
 status), :attr:`FakeVllm.stall_seconds` (sleep before answering), and
@@ -96,6 +108,10 @@ from pydantic import BaseModel, ConfigDict
 from starlette.datastructures import Headers
 
 HOST = "127.0.0.1"
+ENGINE_PATHS = frozenset({"/v1/chat/completions", "/v1/responses", "/v1/embeddings"})
+"""Requests that reach vLLM's engine (and its request metrics); /v1/models does not."""
+FINISH_REASONS = ("stop", "length", "abort", "error", "repetition")
+"""vLLM 0.32.0 v1/engine/__init__.py:48-69 (FinishReason, as str)."""
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -486,6 +502,7 @@ class FakeVllm:
         """When set, every authorised ``/v1`` request is answered with this status."""
         self.stall_seconds: float = 0.0
         """When positive, every authorised ``/v1`` request first sleeps this long."""
+        self._started_at = time.time()
         self.requests: list[RecordedRequest] = []
         """Every ``/v1`` request received so far, in order (401s and faults included)."""
         self.host = host
@@ -728,6 +745,10 @@ class FakeVllm:
         async def health() -> Response:
             return Response(status_code=200)
 
+        @app.get("/metrics")
+        async def metrics() -> Response:
+            return Response(self._metrics(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
         @app.get("/v1/models")
         async def models() -> dict[str, Any]:
             card = {
@@ -761,6 +782,34 @@ class FakeVllm:
         return app
 
     # ------------------------------------------------------------------ handlers
+
+    def _metrics(self) -> str:
+        """The request gauges and counter, in prometheus_client's text exposition."""
+        engine = [r for r in list(self.requests) if r.path in ENGINE_PATHS]
+        running = sum(1 for r in engine if r.status is None)
+        finished = sum(1 for r in engine if r.status == 200)
+        labels = f'engine="0",model_name="{self.served_name}"'
+        lines = [
+            "# HELP vllm:num_requests_running Number of requests in model execution batches.",
+            "# TYPE vllm:num_requests_running gauge",
+            f"vllm:num_requests_running{{{labels}}} {float(running)}",
+            "# HELP vllm:num_requests_waiting Number of requests waiting to be processed.",
+            "# TYPE vllm:num_requests_waiting gauge",
+            f"vllm:num_requests_waiting{{{labels}}} 0.0",
+            "# HELP vllm:request_success_total Count of successfully processed requests.",
+            "# TYPE vllm:request_success_total counter",
+        ]
+        for reason in FINISH_REASONS:
+            count = finished if reason == "stop" else 0
+            lines.append(
+                f'vllm:request_success_total{{{labels},finished_reason="{reason}"}} {float(count)}'
+            )
+        for reason in FINISH_REASONS:
+            lines.append(
+                f'vllm:request_success_created{{{labels},finished_reason="{reason}"}} '
+                f"{self._started_at}"
+            )
+        return "\n".join(lines) + "\n"
 
     def _wrong_model(self, model: str | None) -> JSONResponse | None:
         if model is None or model == self.served_name:

@@ -1,0 +1,94 @@
+"""AWS for tests: moto 5 (the AWS emulator, installed from PyPI) in server mode on loopback,
+boto3 clients for it, and instances tagged the way the program tags them.
+
+moto plays EC2's instance states, tags, filters and Elastic IPs, CloudWatch's metric data
+and alarms, SSM parameters, EventBridge Scheduler's schedules; it runs no schedule, no
+alarm action and no IAM check. What it plays differently from AWS is in
+docs/reference/idle-cost.md (moto section): state changes are instantaneous, and a start
+of a running instance answers "pending".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+import httpx
+from moto.server import ThreadedMotoServer
+
+from components.tags import stack_tags
+
+HOST = "127.0.0.1"
+REGION = "us-east-1"
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+}
+"""moto takes any credentials; these keep boto3 from looking for real ones."""
+GPU_AMI = "ami-12c6146b"
+"""An image moto ships (its default Ubuntu AMI list)."""
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """A moto server on a free loopback port: yields its endpoint URL."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def reset(endpoint: str) -> None:
+    """Forget every resource (moto's own reset API)."""
+    httpx.post(f"{endpoint}/moto-api/reset").raise_for_status()
+
+
+def client(service: str, endpoint: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=CREDENTIALS["AWS_SESSION_TOKEN"],
+    )
+
+
+def launch_host(
+    ec2: Any,
+    stack: str,
+    host: str,
+    *,
+    instance_type: str = "g6.xlarge",
+    role: str = "gpu-host",
+    extra_tags: Mapping[str, str] | None = None,
+) -> str:
+    """An instance tagged as components/host.py tags it; its id."""
+    tags = {**stack_tags(stack, role), "Name": f"metis-llm-{stack}-{host}", **(extra_tags or {})}
+    answer = ec2.run_instances(
+        ImageId=GPU_AMI,
+        InstanceType=instance_type,
+        MinCount=1,
+        MaxCount=1,
+        TagSpecifications=[
+            {
+                "ResourceType": "instance",
+                "Tags": [{"Key": key, "Value": value} for key, value in tags.items()],
+            }
+        ],
+    )
+    return answer["Instances"][0]["InstanceId"]
+
+
+def state(ec2: Any, instance_id: str) -> str:
+    (reservation,) = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"]
+    return reservation["Instances"][0]["State"]["Name"]
