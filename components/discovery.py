@@ -8,8 +8,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.tags import stack_tags
+from config.discovery import parameter_name
 from config.settings import Settings
-from renderers.discovery import parameter_name, render_discovery, tier
+from renderers.discovery import render_discovery, tier
 
 
 @dataclass(frozen=True)

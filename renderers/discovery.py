@@ -11,19 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from config.discovery import VERSION
 from config.settings import Settings
 from renderers.cost import hourly_cost
 from renderers.litellm import HEALTH_PATH
 from renderers.review_probe import review_probe_config
 
-PARAMETER_TEMPLATE = "/metis-llm/{stack}/discovery"
 STANDARD_TIER_BYTES = 4096
 """What a Standard (free) parameter holds; larger records need the Advanced tier (8 KB)."""
-VERSION = 1
-
-
-def parameter_name(stack: str) -> str:
-    return PARAMETER_TEMPLATE.format(stack=stack)
 
 
 def discovery_record(settings: Settings, stack: str, router_url: str) -> dict[str, Any]:
