@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import boto3
 
@@ -27,6 +28,11 @@ def parser() -> argparse.ArgumentParser:
     parse.add_argument("command", choices=["wake", "sleep", "status"])
     parse.add_argument("stack", help="the Pulumi stack name, e.g. dev")
     parse.add_argument("--region", help="default: AWS_REGION or AWS_DEFAULT_REGION")
+    parse.add_argument(
+        "--metis-config",
+        type=Path,
+        help="wake: once ready, write the stack's metis.yaml here",
+    )
     parse.add_argument(
         "--timeout",
         type=float,
@@ -62,7 +68,7 @@ def run(argv: Sequence[str]) -> int:
                     f"{KEY_ENV} is not set: wake checks the router with the key Metis uses "
                     "(the stack output api_key)"
                 )
-            commands.wake(clients, args.stack, key, waits, RealClock(), say)
+            commands.wake(clients, args.stack, key, waits, RealClock(), say, args.metis_config)
         elif args.command == "sleep":
             commands.sleep(clients, args.stack, waits, RealClock(), say)
         else:

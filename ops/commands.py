@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
@@ -133,9 +134,18 @@ def _start(aws: Aws, hosts: list[Host]) -> None:
         raise OpsError(f"EC2 refused to start the hosts: {code}: {message}") from None
 
 
-def wake(aws: Aws, stack: str, key: str, waits: Waits, clock: Clock, say: Say) -> None:
+def wake(
+    aws: Aws,
+    stack: str,
+    key: str,
+    waits: Waits,
+    clock: Clock,
+    say: Say,
+    metis_config: Path | None = None,
+) -> None:
     """Start the stopped hosts, then wait until the router answers, lists both models, embeds
-    and answers a review-shaped call with a valid function call."""
+    and answers a review-shaped call with a valid function call; then write the stack's
+    metis.yaml (the stack output metis_config) where asked."""
     record = _record(aws, stack)
     hosts = _hosts(aws, stack)
     progress = Progress(clock, waits, say, clock.now())
@@ -170,6 +180,9 @@ def wake(aws: Aws, stack: str, key: str, waits: Waits, clock: Clock, say: Say) -
             f"keep running: {after} `python -m ops sleep {stack}`"
         ) from None
     say(f"[{progress.elapsed()}] {stack} is ready: {record['router_url']}")
+    if metis_config is not None:
+        metis_config.write_text(record["metis_config"])
+        say(f"wrote {metis_config} (metis --config {metis_config}; the key in VLLM_API_KEY)")
 
 
 def _review_check(record: dict[str, Any], key: str, timeout: float) -> Callable[[], str | None]:

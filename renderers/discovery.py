@@ -15,6 +15,7 @@ from config.discovery import VERSION
 from config.settings import Settings
 from renderers.cost import hourly_cost
 from renderers.litellm import HEALTH_PATH
+from renderers.metis import render_metis_config
 from renderers.review_probe import review_probe_config
 
 STANDARD_TIER_BYTES = 4096
@@ -42,6 +43,7 @@ def discovery_record(settings: Settings, stack: str, router_url: str) -> dict[st
         },
         "idle_stop_minutes": settings.idle_stop.minutes if settings.idle_stop else None,
         "review_probe": probe,
+        "metis_config": render_metis_config(settings, router_url),
     }
 
 

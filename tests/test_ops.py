@@ -22,6 +22,7 @@ from ops import commands
 from ops.commands import Aws, OpsError, UsageError, Waits
 from renderers.discovery import render_discovery
 from renderers.litellm import render_litellm_config
+from renderers.metis import render_metis_config
 from renderers.vllm import vllm_command
 from tests.config_cases import valid
 from tests.conftest import ROOT, stack_raw_config
@@ -284,18 +285,21 @@ def backend() -> Iterator[dict]:
 
 
 @pytest.mark.e2e
-def test_wake_starts_a_stopped_stack_and_waits_until_it_answers_a_review(cloud, backend):
+def test_wake_starts_a_stopped_stack_and_waits_until_it_answers_a_review(cloud, backend, tmp_path):
     instance = dev_stack(cloud, backend["proxy"].base_url)
     cloud.ec2.stop_instances(InstanceIds=[instance])
+    written = tmp_path / "metis.yaml"
 
     said, error = lines(
-        lambda say: commands.wake(cloud.aws(), "dev", ROUTER_KEY, FAST, VirtualClock(), say)
+        lambda say: commands.wake(
+            cloud.aws(), "dev", ROUTER_KEY, FAST, VirtualClock(), say, written
+        )
     )
 
     assert error is None, error
     assert aws.state(cloud.ec2, instance) == "running"
     assert said[:2] == [f"gpu-1 ({instance}, g6.xlarge): stopped", "starting gpu-1"]
-    steps = [line.split("] ", 1)[1] for line in said[2:]]
+    steps = [line.split("] ", 1)[1] for line in said[2:-1]]
     assert steps == [
         "every host to run: ok",
         "the router: ok",
@@ -304,6 +308,9 @@ def test_wake_starts_a_stopped_stack_and_waits_until_it_answers_a_review(cloud, 
         "a review: ok",
         f"dev is ready: {backend['proxy'].base_url}",
     ]
+    assert said[-1].startswith(f"wrote {written}")
+    settings = valid(stack_raw_config("dev"))
+    assert written.read_text() == render_metis_config(settings, backend["proxy"].base_url)
 
 
 @pytest.mark.e2e
