@@ -18,6 +18,8 @@ CPU_AMI = "ami-0a1b2c3d4e5f60002"
 DEFAULT_VPC = "vpc-0123456789abcdef0"
 ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
 ACCOUNT_ID = "123456789012"
+SPOT_OR_ON_DEMAND = "pulumi-python:dynamic/metis-llm:SpotOrOnDemandInstance"
+INSTANCE_TYPES = ("aws:ec2/instance:Instance", SPOT_OR_ON_DEMAND)
 
 
 def _digest(text: str, length: int = 17) -> str:
@@ -41,13 +43,17 @@ def public_ip(name: str) -> str:
 
 def _computed(resource_type: str, name: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
     """What the cloud would add to a resource's inputs."""
-    if resource_type == "aws:ec2/instance:Instance":
+    if resource_type in INSTANCE_TYPES:
         instance_id = _resource_id(resource_type, name)
-        return {
+        computed = {
             "privateIp": private_ip(name),
             "publicIp": public_ip(name),
             "arn": f"arn:aws:ec2:{region}:{ACCOUNT_ID}:instance/{instance_id}",
         }
+        if resource_type == SPOT_OR_ON_DEMAND:
+            computed |= {"market": "spot", "spotInstanceRequestId": f"sir-{_digest(name, 8)}"}
+            computed["fallbackReason"] = ""
+        return computed
     if resource_type == "aws:scheduler/schedule:Schedule":
         return {"arn": f"arn:aws:scheduler:{region}:{ACCOUNT_ID}:schedule/default/{name}"}
     if resource_type == "aws:cloudwatch/metricAlarm:MetricAlarm":
@@ -87,6 +93,7 @@ def _resource_id(resource_type: str, name: str) -> str:
         return _iam_name(name)
     prefixes = {
         "aws:ec2/instance:Instance": "i-",
+        SPOT_OR_ON_DEMAND: "i-",
         "aws:ec2/securityGroup:SecurityGroup": "sg-",
         "aws:ec2/eip:Eip": "eipalloc-",
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",

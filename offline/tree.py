@@ -17,17 +17,20 @@ _SECURITY_GROUP_RULE = (
     "referencedSecurityGroupId",
 )
 
+_INSTANCE = (
+    "instanceType",
+    "ami",
+    "rootBlockDevice",
+    "metadataOptions",
+    "instanceMarketOptions",
+    "associatePublicIpAddress",
+    "iamInstanceProfile",
+    "userData",
+)
+
 KEY_INPUTS: dict[str, tuple[str, ...]] = {
-    "aws:ec2/instance:Instance": (
-        "instanceType",
-        "ami",
-        "rootBlockDevice",
-        "metadataOptions",
-        "instanceMarketOptions",
-        "associatePublicIpAddress",
-        "iamInstanceProfile",
-        "userData",
-    ),
+    "aws:ec2/instance:Instance": _INSTANCE,
+    "pulumi-python:dynamic/metis-llm:SpotOrOnDemandInstance": _INSTANCE,
     "aws:ec2/eip:Eip": ("domain",),
     "aws:ec2/securityGroup:SecurityGroup": ("vpcId", "description"),
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _SECURITY_GROUP_RULE,

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from importlib import metadata
 
 import pytest
-from botocore.awsrequest import AWSResponse
 
 from ops import commands
 from ops.commands import Aws, OpsError, UsageError, Waits
@@ -56,8 +55,9 @@ class Cloud:
     calls: list[str] = field(default_factory=list)
     """Every AWS operation the command made, as service:Operation."""
 
-    def aws(self) -> Aws:
-        ec2, ssm = aws.client("ec2", self.endpoint), aws.client("ssm", self.endpoint)
+    def aws(self, attempts: int | None = None) -> Aws:
+        ec2 = aws.client("ec2", self.endpoint, attempts=attempts)
+        ssm = aws.client("ssm", self.endpoint, attempts=attempts)
         for client in (ec2, ssm):
             client.meta.events.register("before-call", self._record)
         return Aws(ec2, ssm, aws.REGION)
@@ -217,31 +217,18 @@ def test_wake_without_a_discovery_record_starts_nothing(cloud):
     assert aws.state(cloud.ec2, instance) == "stopped"
 
 
-def insufficient_capacity(**_) -> AWSResponse:
-    """EC2's answer when it has no capacity for the type: HTTP 500, Query API error XML
-    (docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html)."""
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
-        "<Code>InsufficientInstanceCapacity</Code><Message>We currently do not have "
-        "sufficient g6.xlarge capacity in the Availability Zone you requested (us-east-1a)."
-        "</Message></Error></Errors><RequestID>ops-test</RequestID></Response>"
+def insufficient_capacity(**_):
+    return aws.ec2_error(
+        "InsufficientInstanceCapacity",
+        "We currently do not have sufficient g6.xlarge capacity in the Availability Zone you "
+        "requested (us-east-1a).",
     )
-    return AWSResponse("https://ec2.us-east-1.amazonaws.com/", 500, {}, _Raw(body.encode()))
-
-
-class _Raw:
-    def __init__(self, content: bytes) -> None:
-        self.content = content
-
-    def stream(self, **_):
-        yield self.content
 
 
 def test_wake_without_capacity_says_so_at_once_instead_of_waiting(cloud):
     instance = dev_stack(cloud)
     cloud.ec2.stop_instances(InstanceIds=[instance])
-    ops_aws = cloud.aws()
-    ops_aws.ec2.meta.config.retries = {"max_attempts": 1}
+    ops_aws = cloud.aws(attempts=1)
     ops_aws.ec2.meta.events.register("before-send.ec2.StartInstances", insufficient_capacity)
     clock = VirtualClock()
 

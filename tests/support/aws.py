@@ -17,6 +17,8 @@ from typing import Any
 
 import boto3
 import httpx
+from botocore.awsrequest import AWSResponse
+from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
 from components.tags import stack_tags
@@ -52,11 +54,13 @@ def reset(endpoint: str) -> None:
     httpx.post(f"{endpoint}/moto-api/reset").raise_for_status()
 
 
-def client(service: str, endpoint: str) -> Any:
+def client(service: str, endpoint: str, *, attempts: int | None = None) -> Any:
+    """A client of moto; `attempts=1`: a scripted error is answered once, not retried."""
     return boto3.client(
         service,
         endpoint_url=endpoint,
         region_name=REGION,
+        config=Config(retries={"max_attempts": attempts}) if attempts else None,
         aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         aws_session_token=CREDENTIALS["AWS_SESSION_TOKEN"],
@@ -92,3 +96,26 @@ def launch_host(
 def state(ec2: Any, instance_id: str) -> str:
     (reservation,) = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"]
     return reservation["Instances"][0]["State"]["Name"]
+
+
+def ec2_error(code: str, message: str, status: int = 500) -> AWSResponse:
+    """An EC2 Query API error answer (docs.aws.amazon.com/AWSEC2/latest/APIReference/
+    errors-overview.html: `<Response><Errors><Error><Code>...`; capacity refusals are server
+    errors, HTTP 500). Returned from a botocore `before-send` handler, botocore's own parser
+    reads it as it would read AWS's."""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
+        f"<Code>{code}</Code><Message>{message}</Message></Error></Errors>"
+        "<RequestID>00000000-0000-0000-0000-000000000000</RequestID></Response>"
+    )
+    return AWSResponse("https://ec2.us-east-1.amazonaws.com/", status, {}, _Raw(body.encode()))
+
+
+class _Raw:
+    """The raw body botocore streams from."""
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.content
