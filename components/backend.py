@@ -103,7 +103,7 @@ class LlmBackend(pulumi.ComponentResource):
                         backend_key=keys.backend_key,
                         hf_token=hf_token,
                         start_after=[
-                            servers[other, host].container
+                            servers[other, host]
                             for other in started_before(settings, service, host)
                         ],
                     ),

@@ -3,6 +3,8 @@ the key, the value and the fix; the neighbouring valid config passes."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.config_cases import problem_at, problems, valid, with_changes
 
 SCHEDULE = {
@@ -96,3 +98,18 @@ def test_an_idle_window_longer_than_a_day_is_refused(minimal_raw):
     raw = with_changes(minimal_raw, idle_stop={"minutes": 1441})
 
     assert "1440" in problem_at(raw, "metis-llm:idle_stop.minutes").reason
+
+
+@pytest.mark.parametrize("arg", ["--disable-log-stats", "--disable_log_stats", "--disable-log-st"])
+def test_turning_off_vllms_request_metrics_is_refused_with_idle_stop(minimal_raw, arg):
+    raw = with_changes(minimal_raw, idle_stop={}, chat={"extra_args": [arg]})
+
+    problem = problem_at(raw, "metis-llm:chat.extra_args[0]")
+
+    assert "removes the request metrics the idle stop reads" in problem.reason
+
+
+def test_without_idle_stop_vllms_request_metrics_may_be_turned_off(minimal_raw):
+    raw = with_changes(minimal_raw, chat={"extra_args": ["--disable-log-stats"]})
+
+    assert valid(raw).chat.extra_args == ["--disable-log-stats"]

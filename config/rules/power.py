@@ -11,6 +11,7 @@ from functools import cache
 from config.cron import EXAMPLE, CronError, parse
 from config.errors import Problem, config_key
 from config.settings import Settings
+from config.vllm_flags import flag_of, refused_by
 from config.working_hours import WorkingHours, fires_within_a_year
 
 
@@ -86,4 +87,26 @@ def idle_stop(s: Settings) -> Iterator[Problem]:
         )
 
 
-RULES = (schedule, idle_stop)
+STATS_OFF = "--disable-log-stats"
+"""vLLM 0.32.0 creates no stat loggers, Prometheus's included, with it (v1/engine/
+async_llm.py 194-205, 287; v1/metrics/loggers.py 1416-1419): /metrics lacks the series the
+activity publisher reads."""
+
+
+def idle_stop_metrics(s: Settings) -> Iterator[Problem]:
+    if s.idle_stop is None:
+        return
+    for key, service in s.services.items():
+        for index, arg in enumerate(service.extra_args):
+            flag = flag_of(arg)
+            if flag is not None and refused_by(flag, {STATS_OFF}):
+                yield Problem(
+                    config_key(key, "extra_args", index),
+                    arg,
+                    f"is read by vLLM as {STATS_OFF}, which removes the request metrics the idle "
+                    "stop reads: no host would stop by itself",
+                    "remove it, or remove metis-llm:idle_stop",
+                )
+
+
+RULES = (schedule, idle_stop, idle_stop_metrics)
