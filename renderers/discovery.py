@@ -48,7 +48,13 @@ def discovery_record(settings: Settings, stack: str, router_url: str) -> dict[st
 
 
 def render_discovery(settings: Settings, stack: str, router_url: str) -> str:
-    return json.dumps(discovery_record(settings, stack, router_url), separators=(",", ":"))
+    """Compact JSON with one line per key: small, and a plan diff shows which keys changed."""
+    record = discovery_record(settings, stack, router_url)
+    lines = [
+        f"{json.dumps(key)}:{json.dumps(value, separators=(',', ':'))}"
+        for key, value in record.items()
+    ]
+    return "{\n" + ",\n".join(lines) + "\n}"
 
 
 def tier(record: str) -> str:
