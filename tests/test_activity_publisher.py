@@ -164,7 +164,7 @@ def cloud() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def dev_servers() -> Iterator[dict[str, FakeVllm]]:
-    """The dev stack's two vLLM servers, from their rendered commands, at 127.0.0.2."""
+    """The dev stack's two vLLM servers, from their rendered commands, at 127.0.13.2."""
     settings = valid(stack_raw_config("dev"))
     with ExitStack() as running:
         servers = {
@@ -173,7 +173,7 @@ def dev_servers() -> Iterator[dict[str, FakeVllm]]:
                     vllm_command(settings, service),
                     "backend-key",
                     dimension=settings.embedding.dimension if service == "embedding" else None,
-                    host="127.0.0.2",
+                    host="127.0.13.2",
                     port=port,
                 )
             )
@@ -197,7 +197,7 @@ def run_publisher(config: dict, tmp_path: Path, rounds: int = 1) -> subprocess.C
 
 def config_for(endpoint: str, servers: list[str], instance_ids: list[str]) -> dict:
     settings = valid(stack_raw_config("dev"))
-    config = publisher_config(settings, {"gpu-1": "127.0.0.2"}, instance_ids, aws.REGION)
+    config = publisher_config(settings, {"gpu-1": "127.0.13.2"}, instance_ids, aws.REGION)
     return {**config, "servers": servers, "endpoint_url": endpoint, "timeout_seconds": 2}
 
 
@@ -237,10 +237,10 @@ def test_a_review_running_through_the_real_router_keeps_the_stack_busy(
     """A review-length generation sends nothing for minutes; vLLM still counts it running."""
     settings = valid(stack_raw_config("dev"))
     chat = dev_servers["chat"]
-    chat.stall_seconds = 30.0
+    chat.stall_seconds = 8.0  # long enough to read it while it runs
     config = config_for(cloud, metrics_urls(dev_servers), ["i-0busy"])
     with LitellmProxy(
-        render_litellm_config(settings, {"gpu-1": "127.0.0.2"}),
+        render_litellm_config(settings, {"gpu-1": "127.0.13.2"}),
         master_key="sk-router",
         backend_key="backend-key",
     ) as proxy:
@@ -274,7 +274,7 @@ def test_a_review_running_through_the_real_router_keeps_the_stack_busy(
 
 @E2E
 def test_a_server_that_refuses_connections_counts_as_idle(cloud, dev_servers, tmp_path):
-    refused = f"http://127.0.0.3:{dev_servers['chat'].port}/metrics"  # nothing listens there
+    refused = f"http://127.0.13.3:{dev_servers['chat'].port}/metrics"  # nothing listens there
     config = config_for(cloud, [*metrics_urls(dev_servers), refused], ["i-0stopped"])
 
     done = run_publisher(config, tmp_path)
@@ -286,7 +286,7 @@ def test_a_server_that_refuses_connections_counts_as_idle(cloud, dev_servers, tm
 @pytest.fixture
 def silent_server() -> Iterator[str]:
     """Accepts connections and never answers: a server too busy or hung to report."""
-    listener = socket.create_server(("127.0.0.4", 0))
+    listener = socket.create_server(("127.0.13.4", 0))
     accepted: list[socket.socket] = []
     stop = threading.Event()
 
@@ -301,7 +301,7 @@ def silent_server() -> Iterator[str]:
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.4:{listener.getsockname()[1]}/metrics"
+        yield f"http://127.0.13.4:{listener.getsockname()[1]}/metrics"
     finally:
         stop.set()
         thread.join()

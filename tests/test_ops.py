@@ -31,8 +31,10 @@ from tests.support.litellm_proxy import LitellmProxy
 
 ROUTER_KEY = "sk-ops-router"
 BACKEND_KEY = "ops-backend"
-NOWHERE = "http://127.0.0.9:8888/v1"
+NOWHERE = "http://127.0.12.9:8888/v1"
 """A router address where nothing listens."""
+HOST_ADDRESS = "127.0.12.2"
+"""The dev host's address in these tests, apart from other modules' servers."""
 FAST = Waits(timeout=120, interval=5, request_timeout=10, progress_every=30)
 
 
@@ -254,7 +256,7 @@ def backend() -> Iterator[dict]:
                     vllm_command(settings, service),
                     BACKEND_KEY,
                     dimension=settings.embedding.dimension if service == "embedding" else None,
-                    host="127.0.0.2",
+                    host=HOST_ADDRESS,
                     port=port,
                 )
             )
@@ -262,13 +264,17 @@ def backend() -> Iterator[dict]:
         }
         proxy = running.enter_context(
             LitellmProxy(
-                render_litellm_config(settings, {"gpu-1": "127.0.0.2"}),
+                render_litellm_config(settings, {"gpu-1": HOST_ADDRESS}),
                 master_key=ROUTER_KEY,
                 backend_key=BACKEND_KEY,
                 num_workers=settings.router.num_workers,
             )
         )
-        yield {"proxy": proxy, **servers}
+        state = {"proxy": proxy, **servers}
+        try:
+            yield state
+        finally:
+            state["chat"].kill()  # a test may have replaced it
 
 
 @pytest.mark.e2e
