@@ -33,7 +33,7 @@ class LlmBackend(pulumi.ComponentResource):
     metis_config: pulumi.Output[str]
     litellm_config: pulumi.Output[str]
     hosts: pulumi.Output[dict[str, dict[str, str]]]
-    """Per host: instance id, instance type, private and public IP."""
+    """Per host: instance id, instance type, private and public IP, market."""
     hourly_cost_usd: float
     monthly_cost_usd: dict[str, float | None]
     """Always on, and within the schedule's hours (with its hours a week)."""
@@ -181,6 +181,7 @@ class LlmBackend(pulumi.ComponentResource):
                     instance_id=machine.instance_id,
                     instance_type=machine.instance_type,
                     private_ip=machine.private_ip,
+                    market=machine.market,
                     public_ip=machine.public_ip,
                 )
                 for host, machine in hosts.items()

@@ -70,6 +70,8 @@ class Host(pulumi.ComponentResource):
     arn: pulumi.Output[str]
     instance_type: str
     private_ip: pulumi.Output[str]
+    market: pulumi.Output[str]
+    """on-demand, or for a spot host what it got: spot, or on-demand after a fallback."""
     public_ip: pulumi.Output[str]
     readiness: pulumi.Output[str]
     """What the readiness check printed: Docker's version and the GPUs."""
@@ -126,6 +128,11 @@ class Host(pulumi.ComponentResource):
         self.arn = instance.arn
         self.instance_type = args.config.instance_type
         self.private_ip = instance.private_ip
+        self.market = (
+            instance.market
+            if isinstance(instance, SpotOrOnDemandInstance)
+            else pulumi.Output.from_input("on-demand")
+        )
         if args.stable_address:
             address = aws.ec2.Eip(
                 f"{name}-eip", domain="vpc", instance=instance.id, tags=tags, opts=child

@@ -248,6 +248,7 @@ def test_the_rest_of_the_stack_follows_the_spot_hosts_instance_id_and_addresses(
     (host,) = run.of_type(SPOT_OR_ON_DEMAND)
 
     assert run.outputs["hosts"].value["gpu-1"]["instance_id"] == host.resource_id
+    assert run.outputs["hosts"].value["gpu-1"]["market"] == "spot"
     (policy,) = [r for r in run.of_type("aws:iam/rolePolicy:RolePolicy") if "start-stop" in r.name]
     assert host.outputs["arn"] in policy.inputs["policy"]
 
