@@ -16,11 +16,12 @@ from components.review_readiness import ReviewReadiness, ReviewReadinessArgs
 from components.router import Router, RouterArgs
 from components.schedule import WorkingHours, WorkingHoursArgs
 from components.vllm_server import VllmServer, VllmServerArgs
+from config.services import CHAT, SERVICES, ServiceKey
 from config.settings import Settings
 from renderers.cost import hourly_cost, monthly_cost
 from renderers.metis import render_metis_config
 from renderers.remote_access import prune_images_script
-from renderers.vllm import START_ORDER, ServiceKey, started_before, vllm_server
+from renderers.vllm import started_before, vllm_server
 
 
 class LlmBackend(pulumi.ComponentResource):
@@ -93,7 +94,7 @@ class LlmBackend(pulumi.ComponentResource):
         }
 
         servers: dict[tuple[ServiceKey, str], VllmServer] = {}
-        for service in START_ORDER:
+        for service in SERVICES:
             for host in settings.services[service].hosts:
                 servers[service, host] = VllmServer(
                     f"{name}-{service}-{host}",
@@ -128,7 +129,7 @@ class LlmBackend(pulumi.ComponentResource):
                 settings=settings,
                 router_host=hosts[settings.router.host],
                 router=router,
-                chat_servers=[servers["chat", host] for host in settings.chat.hosts],
+                chat_servers=[servers[CHAT.key, host] for host in settings.chat.hosts],
             ),
             child,
         )

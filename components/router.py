@@ -18,12 +18,12 @@ from components.containers import (
 from components.host import Host
 from config.settings import Settings
 from renderers.litellm import (
-    BACKEND_KEY_ENV,
     CONFIG_PATH,
     CONTAINER_NAME,
-    HEALTH_PATH,
     MASTER_KEY_ENV,
     PLAIN_ENV,
+    ROUTER_BACKEND_KEY_ENV,
+    ROUTER_HEALTH_PATH,
     litellm_command,
     render_litellm_config,
 )
@@ -74,11 +74,12 @@ class Router(pulumi.ComponentResource):
             image=image.image_id,
             command=litellm_command(settings),
             envs=secret_envs(
-                PLAIN_ENV, {MASTER_KEY_ENV: args.router_key, BACKEND_KEY_ENV: args.backend_key}
+                PLAIN_ENV,
+                {MASTER_KEY_ENV: args.router_key, ROUTER_BACKEND_KEY_ENV: args.backend_key},
             ),
             ports=[docker.ContainerPortArgs(internal=port, external=port)],
             uploads=[docker.ContainerUploadArgs(file=CONFIG_PATH, content=self.config_text)],
-            healthcheck=healthcheck(HttpProbe(port=port, path=HEALTH_PATH)),
+            healthcheck=healthcheck(HttpProbe(port=port, path=ROUTER_HEALTH_PATH)),
             labels=[instance_label(host.instance_id)],
             restart="unless-stopped",
             must_run=True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config.errors import NAMESPACE
+from config.project import NAMESPACE
 
 
 def stack_tags(stack: str, role: str) -> dict[str, str]:

@@ -18,12 +18,12 @@ from components.containers import (
 from components.host import Host
 from renderers.probes import HttpProbe
 from renderers.vllm import (
-    BACKEND_KEY_ENV,
-    HEALTH_PATH,
     HF_CACHE_CONTAINER_DIR,
     HF_CACHE_HOST_DIR,
     HF_TOKEN_ENV,
     START_AFTER_ENTRYPOINT,
+    VLLM_API_KEY_ENV,
+    VLLM_HEALTH_PATH,
     VllmServerSpec,
     start_after_command,
 )
@@ -68,7 +68,7 @@ class VllmServer(pulumi.ComponentResource):
         spec, host = args.spec, args.host
         on_host = pulumi.ResourceOptions(parent=self, provider=host.docker_provider)
 
-        secrets = {BACKEND_KEY_ENV: args.backend_key}
+        secrets = {VLLM_API_KEY_ENV: args.backend_key}
         if args.hf_token is not None:
             secrets[HF_TOKEN_ENV] = args.hf_token
 
@@ -97,7 +97,9 @@ class VllmServer(pulumi.ComponentResource):
             ],
             healthcheck=healthcheck(
                 HttpProbe(
-                    port=spec.port, path=HEALTH_PATH, start_period_seconds=STARTUP_GRACE_SECONDS
+                    port=spec.port,
+                    path=VLLM_HEALTH_PATH,
+                    start_period_seconds=STARTUP_GRACE_SECONDS,
                 )
             ),
             # `envs` is one secret as a whole (it carries keys): labels keep the placement
@@ -122,7 +124,7 @@ class VllmServer(pulumi.ComponentResource):
         self.container_name = self.container.name
         self.url = pulumi.Output.format("http://{0}:{1}/v1", host.private_ip, spec.port)
         self.health_url = pulumi.Output.format(
-            "http://{0}:{1}{2}", host.private_ip, spec.port, HEALTH_PATH
+            "http://{0}:{1}{2}", host.private_ip, spec.port, VLLM_HEALTH_PATH
         )
         self.register_outputs(
             {

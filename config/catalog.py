@@ -1,8 +1,9 @@
 """The catalog: what the project knows about AWS instance types and models.
 
 Seeded from public figures (../shared/reference/catalog.md). A stack can add entries or
-override single fields of existing ones under `metis-llm:catalog` (see `Catalog.merged`),
-e.g. to correct a price or to describe a model the seed lacks.
+override single fields of existing ones under `metis-llm:catalog` (see
+`config.loader.merge_catalog`), e.g. to correct a price or to describe a model the seed
+lacks.
 """
 
 from __future__ import annotations
@@ -89,6 +90,11 @@ class ChatModelSpec(CatalogEntry):
     tool_calling: ToolCallingSpec | None = None
     """How vLLM serves its function calls; a chat model without it is refused."""
 
+    @property
+    def window(self) -> int:
+        """The most tokens it takes: its context."""
+        return self.context
+
 
 class EmbeddingModelSpec(CatalogEntry):
     """An embedding model: its output dimension and input window."""
@@ -101,6 +107,11 @@ class EmbeddingModelSpec(CatalogEntry):
     trust_remote_code: bool = False
     quantization: Quantization | None = None
     """The checkpoint's own quantization; None for 16-bit weights."""
+
+    @property
+    def window(self) -> int:
+        """The most tokens it takes: its input window."""
+        return self.max_tokens
 
 
 ModelSpec = Annotated[ChatModelSpec | EmbeddingModelSpec, Field(discriminator="kind")]

@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from config.display import SECRET, is_secret_key, redact, shown
-
-NAMESPACE = "metis-llm"
-"""The Pulumi project name, which namespaces every config key of this program."""
+from config.project import NAMESPACE
 
 NOT_SET = object()
 """Marks a problem about a key that has no value."""

@@ -16,8 +16,9 @@ from pydantic import BaseModel, ValidationError
 from config import rules
 from config.catalog import Catalog
 from config.defaults import with_defaults
-from config.errors import NAMESPACE, NOT_SET, ConfigError, Problem, config_key
+from config.errors import NOT_SET, ConfigError, Problem, config_key
 from config.namespace import misspelt_namespaces, own_values
+from config.project import NAMESPACE
 from config.secrets import SECRET_KEYS, read_secrets
 from config.settings import Settings
 from config.shape import shape_problem

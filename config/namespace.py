@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from config.errors import NAMESPACE, Problem
+from config.errors import Problem
+from config.project import NAMESPACE
 
 _CANONICAL = "metisllm"
 """The namespace reduced to lowercase letters and digits."""

@@ -25,7 +25,7 @@ from config.images import (
     parse_version,
 )
 from config.numbers import NumbersFromText
-from config.ports import CHAT_PORT, EMBEDDING_PORT  # noqa: F401 (also read from here)
+from config.services import SERVICES, ServiceKey
 
 HostName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,23}$")]
 """A host's name in the stack: it becomes part of resource names, so DNS-label style."""
@@ -71,6 +71,11 @@ class ServiceConfig(StrictModel):
     def gpu_ids(self) -> range:
         return range(self.first_gpu, self.first_gpu + self.tensor_parallel_size)
 
+    @property
+    def vector_dimension(self) -> int | None:
+        """The length of the vectors it returns: None for a chat service."""
+        return None
+
 
 class ChatConfig(ServiceConfig):
     """`metis-llm:chat`."""
@@ -84,6 +89,10 @@ class EmbeddingConfig(ServiceConfig):
     gpu_memory_utilization: float = Field(default=0.10, gt=0, le=0.95)
     dimension: int = Field(ge=1, le=65536)
     """Output dimension; Metis's `embed_dim` (its vector column) must equal it."""
+
+    @property
+    def vector_dimension(self) -> int | None:
+        return self.dimension
 
 
 class RouterConfig(StrictModel):
@@ -226,10 +235,16 @@ class Settings(StrictModel):
         return self.catalog.embedding_model(self.embedding.model)
 
     @property
-    def services(self) -> dict[str, ServiceConfig]:
-        """The vLLM services by config key."""
-        return {"chat": self.chat, "embedding": self.embedding}
+    def services(self) -> dict[ServiceKey, ServiceConfig]:
+        """The vLLM services' settings by key, in start order (`config.services`)."""
+        return {key: getattr(self, key) for key in SERVICES}
 
-    def services_on(self, host: str) -> list[str]:
-        """Config keys of the vLLM services with a replica on a host."""
+    def model_spec(self, key: ServiceKey) -> ChatModelSpec | EmbeddingModelSpec | None:
+        """The catalog entry of a service's model, when the catalog lists it as a model of
+        that service's kind."""
+        spec = self.catalog.models.get(self.services[key].model)
+        return spec if spec is not None and spec.kind == key else None
+
+    def services_on(self, host: str) -> list[ServiceKey]:
+        """Keys of the vLLM services with a replica on a host."""
         return [key for key, service in self.services.items() if host in service.hosts]

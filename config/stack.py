@@ -7,13 +7,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi.runtime import config as runtime_config
-from pulumi.runtime import settings as runtime_settings
-from pulumi.runtime.mocks import MockMonitor
 
-from config.errors import NAMESPACE, ConfigError
+# Pulumi internals (no public API tells Pulumi's mock engine from a real one): pyproject.toml
+# pins pulumi exactly, and tests/test_pulumi_internals.py names whichever moves.
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.settings import get_monitor
+
+from config.errors import ConfigError
 from config.loader import load_stack
 from config.placeholders import PlaceholderError, placeholder_problems
+from config.project import NAMESPACE
 from config.settings import Settings
 
 
@@ -37,9 +40,10 @@ def _decode(value: Any) -> Any:
 
 def engine_config() -> tuple[dict[str, Any], set[str]]:
     """Every key the engine passed to this program, whatever its namespace (values decoded,
-    secrets left as given), and which of them it holds as secrets."""
-    everything = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    secret_keys = {key for key in everything if runtime_config.is_config_secret(key)}
+    secrets left as given), and which of them it holds as secrets. The language host passes
+    them all in the PULUMI_CONFIG environment (docs/reference/stack-config.md)."""
+    everything = pulumi.runtime.get_config_env()
+    secret_keys = {key for key in everything if pulumi.runtime.is_config_secret(key)}
     values = {
         key: value if key in secret_keys else _decode(value) for key, value in everything.items()
     }
@@ -49,7 +53,7 @@ def engine_config() -> tuple[dict[str, Any], set[str]]:
 def running_under_mocks() -> bool:
     """Whether the engine is Pulumi's mock monitor (unit tests, the offline plan). A real
     `pulumi preview` or `up` always talks to the CLI's engine: no setting turns this on."""
-    return isinstance(runtime_settings.get_monitor(), MockMonitor)
+    return isinstance(get_monitor(), MockMonitor)
 
 
 def load_stack_config() -> StackConfig:

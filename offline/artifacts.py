@@ -23,7 +23,9 @@ def plan_files(plan: Plan) -> dict[str, str]:
         file: Leaf(outputs[name].value, outputs[name].secret).shown()
         for name, file in OUTPUT_FILES.items()
     }
-    for instance in plan.run.of_type("aws:ec2/instance:Instance"):
+    # Sorted: the program registers hosts concurrently, so their order varies between runs.
+    instances = sorted(plan.run.of_type("aws:ec2/instance:Instance"), key=lambda r: r.name)
+    for instance in instances:
         user_data = flatten(instance.inputs)["userData"]
         files[f"{CLOUD_INIT_DIR}/{instance.name}.sh"] = user_data.shown()
     files[TOPOLOGY_FILE] = render_topology(plan.settings)

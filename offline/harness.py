@@ -6,46 +6,26 @@ Used by the tests and by the offline plan: no Pulumi CLI, no credentials, no net
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import runpy
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
-from config.errors import NAMESPACE
+from config.project import NAMESPACE
 from offline.mocks import CloudMocks
-from offline.stackfile import read_stack_file
+from offline.recording import RecordingMonitor, Registration, exports
+from offline.stackfile import StackFileConfig, read_stack_file, stack_name_of
 
 PROGRAM = Path(__file__).resolve().parent.parent / "__main__.py"
-
-
-@dataclass
-class Registration:
-    """One resource as the program registered it."""
-
-    urn: str
-    type: str
-    name: str
-    parent: str
-    custom: bool
-    inputs: dict[str, Any]
-    """As the engine received them: secret values still wrapped (see `is_secret`)."""
-    outputs: dict[str, Any] = field(default_factory=dict)
-    """What the mocks answered: the inputs and what the cloud would compute (ids, ARNs)."""
-    resource_id: str = ""
-    provider: str = ""
-    dependencies: list[str] = field(default_factory=list)
-    ignore_changes: list[str] = field(default_factory=list)
-    replace_on_changes: list[str] = field(default_factory=list)
-    custom_timeouts: dict[str, str] = field(default_factory=dict)
-    """Only the operations given a timeout: create, update, delete."""
+CONFIG_ENV = "PULUMI_CONFIG"
+SECRET_KEYS_ENV = "PULUMI_CONFIG_SECRET_KEYS"
 
 
 @dataclass(frozen=True)
@@ -84,72 +64,56 @@ def reveal(value: Any) -> Any:
     return value
 
 
-class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """The mock engine, also keeping each registration's parent, provider and inputs."""
-
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
-        super().__init__(mocks)
-        self.registrations: list[Registration] = []
-
-    def RegisterResource(self, request):  # noqa: N802 (the engine's RPC name)
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            self.registrations.append(
-                Registration(
-                    urn=response.urn,
-                    type=request.type,
-                    name=request.name,
-                    parent=request.parent,
-                    custom=bool(request.custom),
-                    inputs=rpc.deserialize_properties(request.object),
-                    outputs=rpc.deserialize_properties(response.object),
-                    resource_id=response.id,
-                    provider=request.provider,
-                    dependencies=list(request.dependencies),
-                    ignore_changes=list(request.ignoreChanges),
-                    replace_on_changes=list(request.replaceOnChanges),
-                    custom_timeouts=_custom_timeouts(request),
-                )
-            )
-        return response
-
-
-def _custom_timeouts(request) -> dict[str, str]:
-    timeouts = request.customTimeouts
-    given = {op: getattr(timeouts, op) for op in ("create", "update", "delete")}
-    return {op: value for op, value in given.items() if value}
-
-
 def stack_file_config(stack_file: Path) -> tuple[dict[str, str], list[str]]:
     """A stack file's `config:` as the engine passes it to a program: fully qualified keys,
     structured values as JSON text. Secrets (`secure:` values, which only the CLI can
     decrypt) are replaced by a placeholder and listed as secret keys."""
     config = read_stack_file(stack_file)
-    values = {
-        key: value if isinstance(value, str) else json.dumps(value)
-        for key, value in config.values.items()
-    }
-    return values, sorted(config.secret_keys)
+    return config.engine_values, sorted(config.secret_keys)
 
 
 def resolve(output: Any) -> StackOutput:
     """The value and secretness of an output, failing if it never became known: under
     preview an unknown output would silently skip every check made on it."""
     output = pulumi.Output.from_input(output)
-    if not _sync_await(output.is_known()):
+    wait = _open_event_loop().run_until_complete
+    if not wait(output.is_known()):
         raise AssertionError("an output stayed unknown: its apply callbacks never ran")
-    return StackOutput(value=_sync_await(output.future()), secret=_sync_await(output.is_secret()))
+    return StackOutput(value=wait(output.future()), secret=wait(output.is_secret()))
 
 
-def _ensure_open_event_loop() -> None:
-    """Pulumi's runtime awaits on the current event loop; a caller that ran `asyncio.run`
-    (or closed its loop) leaves none behind."""
+def _open_event_loop() -> asyncio.AbstractEventLoop:
+    """The current event loop, which Pulumi's runtime awaits on; a new one where a caller
+    ran `asyncio.run` (or closed its loop) and left none behind."""
     try:
         loop = asyncio.get_event_loop()
     except RuntimeError:
         loop = None
     if loop is None or loop.is_closed():
-        asyncio.set_event_loop(asyncio.new_event_loop())
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+    return loop
+
+
+@contextlib.contextmanager
+def _engine_environment(config: Mapping[str, str], secret_keys: Sequence[str]) -> Iterator[None]:
+    """The config as the Python language host hands it to a program: the PULUMI_CONFIG and
+    PULUMI_CONFIG_SECRET_KEYS environment, which its exec script loads with
+    `set_all_config` (docs/reference/stack-config.md). The environment is restored after."""
+    given = {CONFIG_ENV: json.dumps(dict(config)), SECRET_KEYS_ENV: json.dumps(list(secret_keys))}
+    previous = {name: os.environ.get(name) for name in given}
+    os.environ.update(given)
+    try:
+        pulumi.runtime.set_all_config(
+            pulumi.runtime.get_config_env(), pulumi.runtime.get_config_secret_keys_env()
+        )
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def run_under_mocks(
@@ -167,10 +131,10 @@ def run_under_mocks(
     `mocks` answers like a given AWS (default: every zone offers every type, us-east-1);
     `engine` wraps the recording monitor in what the program should talk to (tests use it
     to stand in for a real engine)."""
-    _ensure_open_event_loop()
+    _open_event_loop()
     monitor = RecordingMonitor(mocks or CloudMocks())
     # A fresh root stack per run: exports of an earlier run must not leak into this one.
-    pulumi.runtime.settings.reset_options(project=NAMESPACE, stack=stack)
+    pulumi.runtime.reset_options(project=NAMESPACE, stack=stack)
     pulumi.runtime.set_mocks(
         monitor.mocks,
         project=NAMESPACE,
@@ -178,10 +142,13 @@ def run_under_mocks(
         preview=False,
         monitor=engine(monitor) if engine else monitor,
     )
-    pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys))
-    _sync_await(run_pulumi_func(program))
-    root = pulumi.runtime.settings.get_root_resource()
-    outputs = {name: resolve(output) for name, output in root.outputs.items()}
+
+    def run() -> None:  # `test` awaits what it returns: not the program's module globals
+        program()
+
+    with _engine_environment(config or {}, secret_keys):
+        pulumi.runtime.test(run)()
+    outputs = {name: resolve(output) for name, output in exports().items()}
     return ProgramRun(registrations=monitor.registrations, outputs=outputs)
 
 
@@ -192,12 +159,11 @@ def run_program(config: Mapping[str, str], **options: Any) -> ProgramRun:
     )
 
 
+def run_stack_config(config: StackFileConfig, stack: str) -> ProgramRun:
+    """Run the program with a stack file's config, as `pulumi up` on that stack would."""
+    return run_program(config.engine_values, secret_keys=sorted(config.secret_keys), stack=stack)
+
+
 def run_stack_file(stack_file: Path) -> ProgramRun:
     """Run the program with a stack file's config, as `pulumi up` on that stack would."""
-    config, secret_keys = stack_file_config(stack_file)
-    return run_program(config, secret_keys=secret_keys, stack=stack_name(stack_file))
-
-
-def stack_name(stack_file: Path) -> str:
-    """The stack a file configures, as Pulumi names it: Pulumi.<stack>.yaml."""
-    return stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    return run_stack_config(read_stack_file(stack_file), stack_name_of(stack_file))

@@ -12,8 +12,8 @@ import yaml
 from config.exposure import opens_to_internet, public_blocks, reach
 from config.placeholders import PlaceholderError, placeholder_problems
 from config.settings import Settings
-from offline.harness import ProgramRun, run_stack_file, stack_name
-from offline.stackfile import display_path, load_stack_settings
+from offline.harness import ProgramRun, run_stack_config
+from offline.stackfile import display_path, read_stack_file, stack_name_of
 from offline.tree import render_tree
 from offline.values import flatten
 from renderers.cost import hourly_cost, monthly_cost
@@ -33,10 +33,12 @@ class Plan:
 
 
 def make_plan(stack_file: Path) -> Plan:
-    """Validate first (a ConfigError carries the message the program would stop with), then
-    run the program with the stack file's config."""
-    settings = load_stack_settings(stack_file)
-    return Plan(stack_name(stack_file), stack_file, settings, run_stack_file(stack_file))
+    """Read the stack file once; validate first (a ConfigError carries the message the
+    program would stop with), then run the program with its config."""
+    config = read_stack_file(stack_file)
+    settings = config.settings()
+    stack = stack_name_of(stack_file)
+    return Plan(stack, stack_file, settings, run_stack_config(config, stack))
 
 
 def output_lines(run: ProgramRun) -> list[str]:

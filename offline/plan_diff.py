@@ -9,9 +9,9 @@ from pathlib import Path
 from config.errors import ConfigError
 from offline.diff import PlanDiff, diff_runs
 from offline.diff_report import render_diff
-from offline.harness import ProgramRun, stack_name
+from offline.harness import ProgramRun
 from offline.plan import make_plan
-from offline.stackfile import PlanError, display_path, stack_file_at
+from offline.stackfile import PlanError, display_path, stack_file_at, stack_name_of
 
 
 def _run(stack_file: Path, label: str) -> ProgramRun:
@@ -51,5 +51,7 @@ def plan_diff(
     else:
         raise ValueError("plan_diff needs against_ref or against_file")
     diff = diff_runs(before, _run(stack_file, after_label))
-    report = render_diff(diff, stack=stack_name(stack_file), before=before_label, after=after_label)
+    report = render_diff(
+        diff, stack=stack_name_of(stack_file), before=before_label, after=after_label
+    )
     return diff, report

@@ -9,6 +9,7 @@ twice ends in one message, and the values are checked against `config.shape`'s b
 
 from __future__ import annotations
 
+import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,25 @@ class StackFileConfig:
     secret_keys: frozenset[str]
     """The keys stored as `secure:` values."""
 
+    @property
+    def engine_values(self) -> dict[str, str]:
+        """The values as the engine passes them to a program: structured values as JSON
+        text."""
+        return {
+            key: value if isinstance(value, str) else json.dumps(value)
+            for key, value in self.values.items()
+        }
+
+    @property
+    def own_values(self) -> dict[str, Any]:
+        """The `metis-llm:*` values, namespace stripped: what `load_settings` takes."""
+        return own_values(self.values)
+
+    def settings(self) -> Settings:
+        """The stack's validated settings, or the ConfigError the program itself would stop
+        on (the program receives the same values, as JSON text, through the engine)."""
+        return load_stack(self.values, secret_keys=self.secret_keys)
+
 
 def _yaml_error(source: str, error: yaml.YAMLError) -> PlanError:
     """The parser's problem and where, without the snippet of the file it would quote (a
@@ -144,6 +164,11 @@ def find_stack_file(stack: str) -> Path:
     raise PlanError(f"no stack file {stack!r}: neither a file nor {named}")
 
 
+def stack_name_of(stack_file: Path) -> str:
+    """The stack a file configures, as Pulumi names it: Pulumi.<stack>.yaml."""
+    return stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
+
+
 def display_path(path: Path) -> Path:
     """A path relative to the working directory when it lies below it: shorter in reports."""
     resolved = path.resolve()
@@ -152,14 +177,12 @@ def display_path(path: Path) -> Path:
 
 def namespace_values(stack_file: Path) -> dict[str, Any]:
     """A stack file's `metis-llm:*` values, namespace stripped: what `load_settings` takes."""
-    return own_values(read_stack_file(stack_file).values)
+    return read_stack_file(stack_file).own_values
 
 
 def load_stack_settings(stack_file: Path) -> Settings:
-    """The stack's validated settings, or the ConfigError the program itself would stop on
-    (the program receives the same values, as JSON text, through the engine)."""
-    config = read_stack_file(stack_file)
-    return load_stack(config.values, secret_keys=config.secret_keys)
+    """The stack's validated settings, or the ConfigError the program itself would stop on."""
+    return read_stack_file(stack_file).settings()
 
 
 def _git(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:

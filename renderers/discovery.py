@@ -14,7 +14,7 @@ from typing import Any
 from config.discovery import VERSION
 from config.settings import Settings
 from renderers.cost import hourly_cost
-from renderers.litellm import HEALTH_PATH
+from renderers.litellm import ROUTER_HEALTH_PATH
 from renderers.metis import render_metis_config
 from renderers.review_probe import review_probe_config
 
@@ -31,7 +31,7 @@ def discovery_record(settings: Settings, stack: str, router_url: str) -> dict[st
         "version": VERSION,
         "stack": stack,
         "router_url": router_url,
-        "health_path": HEALTH_PATH,
+        "health_path": ROUTER_HEALTH_PATH,
         "models": {
             "chat": settings.chat.served_name,
             "embedding": settings.embedding.served_name,

@@ -12,18 +12,18 @@ from typing import Any
 
 import yaml
 
+from config.services import SERVICES, ServiceKey
 from config.settings import Settings
-from renderers.vllm import PORTS, ServiceKey
 
 CONTAINER_NAME = "litellm"
 MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
 """The router key clients send (Metis's VLLM_API_KEY)."""
-BACKEND_KEY_ENV = "VLLM_BACKEND_KEY"
-"""The key the router sends to the vLLM servers; a different key from the router's."""
+ROUTER_BACKEND_KEY_ENV = "VLLM_BACKEND_KEY"
+"""Holds, in the router's container, the key it sends to the vLLM servers (which they read
+from VLLM_API_KEY_ENV); a different key from the router's."""
 CONFIG_PATH = "/app/config.yaml"
-HEALTH_PATH = "/health/liveliness"
+ROUTER_HEALTH_PATH = "/health/liveliness"
 """Unauthenticated; `/health` would call every model and needs the key."""
-READINESS_PATH = "/health/readiness"
 
 PLAIN_ENV: dict[str, str] = {
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
@@ -62,27 +62,27 @@ class Deployment:
 
     @property
     def port(self) -> int:
-        return PORTS[self.service]
+        return SERVICES[self.service].port
 
 
 def deployments(settings: Settings) -> list[Deployment]:
     return [
         Deployment(service=key, host=host, model_name=service.served_name)
-        for key, service in (("chat", settings.chat), ("embedding", settings.embedding))
+        for key, service in settings.services.items()
         for host in service.hosts
     ]
 
 
 def _model_entry(deployment: Deployment, address: str, timeout: int) -> dict[str, Any]:
     model_info: dict[str, Any] = {"id": deployment.deployment_id}
-    if deployment.service == "embedding":
+    if SERVICES[deployment.service].pooling:
         model_info["mode"] = "embedding"
     return {
         "model_name": deployment.model_name,
         "litellm_params": {
             "model": f"hosted_vllm/{deployment.model_name}",
             "api_base": f"http://{address}:{deployment.port}/v1",
-            "api_key": f"os.environ/{BACKEND_KEY_ENV}",
+            "api_key": f"os.environ/{ROUTER_BACKEND_KEY_ENV}",
             "timeout": timeout,
         },
         "model_info": model_info,

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Literal
 
 from config.catalog import ChatModelSpec, ToolCallingSpec
 from config.images import POOLING_RUNNER_SINCE, TOOL_STRICT_LEVEL_SINCE, Version, VllmImageKind
-from config.settings import CHAT_PORT, EMBEDDING_PORT, Settings
+from config.services import SERVICES, ServiceKey
+from config.settings import Settings
 
-ServiceKey = Literal["chat", "embedding"]
-
-START_ORDER: tuple[ServiceKey, ...] = ("chat", "embedding")
-"""Which server starts first where two share a GPU."""
-
-PORTS: dict[ServiceKey, int] = {"chat": CHAT_PORT, "embedding": EMBEDDING_PORT}
-HEALTH_PATH = "/health"
+VLLM_HEALTH_PATH = "/health"
 """Unauthenticated liveness/readiness route of vLLM."""
 
-BACKEND_KEY_ENV = "VLLM_API_KEY"
-"""vLLM reads its API key from this variable: the key never appears on a command line."""
+VLLM_API_KEY_ENV = "VLLM_API_KEY"
+"""vLLM reads its API key (the backend key) from this variable: the key never appears on a
+command line."""
 HF_TOKEN_ENV = "HF_TOKEN"
 
 HF_CACHE_HOST_DIR = "/var/lib/metis-llm/hf-cache"
@@ -79,7 +74,7 @@ def vllm_command(settings: Settings, service: ServiceKey) -> list[str]:
         config.model,
         "--served-model-name", config.served_name,
         "--host", "0.0.0.0",
-        "--port", str(PORTS[service]),
+        "--port", str(SERVICES[service].port),
         "--max-model-len", str(config.max_model_len),
         "--gpu-memory-utilization", f"{config.gpu_memory_utilization:g}",
         "--tensor-parallel-size", str(config.tensor_parallel_size),
@@ -89,7 +84,7 @@ def vllm_command(settings: Settings, service: ServiceKey) -> list[str]:
         command += ["--quantization", config.quantization]
     if spec is not None and spec.trust_remote_code:
         command.append("--trust-remote-code")
-    if service == "embedding":
+    if SERVICES[service].pooling:
         pooling = version >= POOLING_RUNNER_SINCE
         command += ["--runner", "pooling"] if pooling else ["--task", "embed"]
     else:
@@ -137,7 +132,7 @@ def vllm_server(settings: Settings, service: ServiceKey) -> VllmServerSpec:
         container_name=f"vllm-{service}",
         image=settings.images.vllm,
         command=vllm_command(settings, service),
-        port=PORTS[service],
+        port=SERVICES[service].port,
         gpu_ids=list(config.gpu_ids),
         image_entrypoint=list(_kind(settings).entrypoint),
         env={**gpu_env(config.gpu_ids), "HF_HOME": HF_CACHE_CONTAINER_DIR},
@@ -148,10 +143,11 @@ def started_before(settings: Settings, service: ServiceKey, host: str) -> list[S
     """The services whose replica on the same host and GPUs starts before this one's. vLLM
     sizes its KV cache from the GPU's free memory and assumes no other process changes its
     use of the GPU while it profiles (vllm/v1/worker/gpu_worker.py): one at a time."""
+    start_order = list(SERVICES)
     gpus = set(settings.services[service].gpu_ids)
     return [
         other
-        for other in START_ORDER[: START_ORDER.index(service)]
+        for other in start_order[: start_order.index(service)]
         if host in settings.services[other].hosts and gpus & set(settings.services[other].gpu_ids)
     ]
 

@@ -1,28 +1,24 @@
-"""Shared fixtures: the stack files, and the program run under mocks for each of them."""
+"""Shared fixtures: the stack files, and the program run under mocks for each of them
+(helpers a test imports live in tests/support/)."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from offline.harness import ProgramRun, run_stack_file
-from offline.stackfile import namespace_values
-
-ROOT = Path(__file__).resolve().parent.parent
-STACK_FILES = {"dev": ROOT / "Pulumi.dev.yaml", "prod": ROOT / "Pulumi.prod.yaml"}
-EXAMPLE_KEY = (
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP/3uSePucsLDiJ348m/ruKvaB5OxJKEWkLHM58cSmYn example"
-)
+from offline.harness import ProgramRun
+from tests.support.stacks import EXAMPLE_KEY, STACK_FILES, stack_raw_config, stack_run
 
 
-def stack_raw_config(stack: str) -> dict[str, Any]:
-    """A stack file's `metis-llm:*` values, namespace stripped: what `load_settings` takes."""
-    return namespace_values(STACK_FILES[stack])
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test over generated inputs (hypothesis's `@given`) is in the `fuzz` tier."""
+    for item in items:
+        if hasattr(getattr(item, "function", None), "hypothesis"):
+            item.add_marker(pytest.mark.fuzz)
 
 
 @pytest.fixture(autouse=True)
@@ -53,16 +49,6 @@ def dev_raw() -> dict[str, Any]:
 @pytest.fixture
 def prod_raw() -> dict[str, Any]:
     return copy.deepcopy(stack_raw_config("prod"))
-
-
-_runs: dict[str, ProgramRun] = {}
-
-
-def stack_run(stack: str) -> ProgramRun:
-    """The program run under mocks with a stack file (once per test session)."""
-    if stack not in _runs:
-        _runs[stack] = run_stack_file(STACK_FILES[stack])
-    return _runs[stack]
 
 
 @pytest.fixture(params=sorted(STACK_FILES))

@@ -24,11 +24,11 @@ from renderers.litellm import render_litellm_config
 from renderers.scripts import activity_publisher as publisher
 from renderers.scripts.activity_publisher import Reading
 from renderers.vllm import vllm_command
+from testbed.fake_vllm import FakeVllm
+from testbed.litellm_proxy import LitellmProxy
 from tests.config_cases import valid
-from tests.conftest import stack_raw_config
 from tests.support import aws
-from tests.support.fake_vllm import FakeVllm
-from tests.support.litellm_proxy import LitellmProxy
+from tests.support.stacks import stack_raw_config
 
 SCRIPT = Path(publisher.__file__)
 VLLM_METRICS = """\

@@ -1,4 +1,4 @@
-"""The boot harness's fakes play what their real programs do (tests/support/boot/fakes.py
+"""The boot harness's fakes play what their real programs do (tests/support/boot/fakes/
 names each source): driven here one command at a time, at chosen virtual moments."""
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from config.settings import AccessConfig
 from renderers.cloud_init import render_cloud_init
 from renderers.remote_access import ssh_argv
 from tests.support.boot import AptLock, BootWorld, HostSpec
+
+pytestmark = pytest.mark.e2e
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIexample"
 SSH = AccessConfig(mode="ssh", ssh_public_key=KEY, admin_cidrs=["198.51.100.7/32"])

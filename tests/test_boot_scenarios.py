@@ -21,6 +21,8 @@ from renderers.remote_access import (
 )
 from tests.support.boot import AptLock, BootWorld, HostSpec, Outcome
 
+pytestmark = pytest.mark.e2e
+
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIexample"
 SSH = AccessConfig(mode="ssh", ssh_public_key=KEY, admin_cidrs=["198.51.100.7/32"])
 SSM = AccessConfig(mode="ssm", ssh_public_key=KEY)

@@ -17,7 +17,7 @@ from config.errors import ConfigError, Problem
 from config.loader import load_settings, load_stack
 from config.stack import _decode
 from offline.stackfile import read_stack_text
-from tests.conftest import ROOT, STACK_FILES
+from tests.support.stacks import ROOT, STACK_FILES
 
 MEMORY_LIMIT = 1024**3
 """Address space for one plan: a plan of the prod stack needs under 600 MiB."""
@@ -75,6 +75,7 @@ CASES = {
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_the_plan_ends_every_bad_stack_file_in_one_message_within_bounds(tmp_path, case):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.stacks import ROOT
 
 DEBIAN_VENV_ERROR = (
     "The virtual environment was not successfully created because ensurepip is not\n"

@@ -145,11 +145,7 @@ def test_docker_provider_reaches_the_instance_over_ssh(minimal_raw):
     run = built(valid(minimal_raw))
     (provider,) = run.of_type("pulumi:providers:docker")
     (instance,) = run.of_type(INSTANCE)
-    assert (
-        provider.inputs["host"]
-        == f"ssh://ubuntu@{instance.inputs and 'i-'}".rstrip("i-")
-        + provider.inputs["host"].split("@")[1]
-    )
+    assert provider.inputs["host"] == f"ssh://ubuntu@{instance.resource_id}"
     assert "ProxyCommand=" in " ".join(json.loads(provider.inputs["sshOpts"]))
 
 

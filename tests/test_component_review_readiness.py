@@ -8,7 +8,7 @@ import shlex
 
 from offline.harness import ProgramRun, Registration, is_secret
 from tests.config_cases import valid
-from tests.conftest import stack_raw_config
+from tests.support.stacks import stack_raw_config
 
 
 def probe(run: ProgramRun) -> Registration:

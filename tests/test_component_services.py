@@ -10,7 +10,7 @@ from offline.harness import is_secret
 from renderers.vllm import START_AFTER_ENTRYPOINT, vllm_server
 from tests.component_cases import build, host_for, inputs
 from tests.config_cases import valid
-from tests.conftest import stack_run
+from tests.support.stacks import stack_run
 
 CONTAINER = "docker:index/container:Container"
 IMAGE = "docker:index/remoteImage:RemoteImage"

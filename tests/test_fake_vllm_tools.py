@@ -18,9 +18,7 @@ import jsonschema
 import pytest
 
 from renderers.vllm import vllm_command
-from tests.config_cases import valid
-from tests.conftest import stack_raw_config
-from tests.support.fake_vllm import (
+from testbed.fake_vllm import (
     TOOL_CALL_FLAGS,
     FakeVllm,
     FunctionCallRequest,
@@ -28,8 +26,10 @@ from tests.support.fake_vllm import (
     VllmLaunchError,
     without_flags,
 )
+from tests.config_cases import valid
+from tests.support.stacks import stack_raw_config
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 
 KEY = "sk-fake-tools"
 REVIEW_REQUEST = json.loads(

@@ -26,14 +26,15 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from config.catalog import SEED_INSTANCES
-from config.errors import NAMESPACE, ConfigError
+from config.errors import ConfigError
 from config.loader import KNOWN_KEYS, load_settings, load_stack
+from config.project import NAMESPACE
 from config.rules.models import MANAGED_FLAGS
 from config.settings import MetisVersion, Settings
 from config.vllm_flags import UNSUPPORTED_FLAGS
 from offline.stackfile import PlanError, read_stack_text
 from tests.config_cases import valid, with_changes
-from tests.conftest import EXAMPLE_KEY, stack_raw_config
+from tests.support.stacks import EXAMPLE_KEY, stack_raw_config
 
 pytestmark = pytest.mark.timeout(600)
 """A blow-up (an alias bomb walked whole) fails the run instead of hanging it."""

@@ -15,9 +15,9 @@ import yaml
 
 import offline.harness as harness
 from components.tags import stack_tags
-from config.errors import NAMESPACE
+from config.project import NAMESPACE
 from offline.mocks import CloudMocks
-from tests.conftest import EXAMPLE_KEY, ROOT, STACK_FILES
+from tests.support.stacks import EXAMPLE_KEY, ROOT, STACK_FILES
 
 IAM = ROOT / "docs" / "iam"
 ACTIONS = json.loads((IAM / "actions-by-resource.json").read_text())

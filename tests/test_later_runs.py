@@ -15,7 +15,7 @@ from offline.mocks import ZONES, CloudMocks, subnet_in
 from renderers.idle_stop import PUBLISHER_CONTAINER
 from renderers.probes import go_duration
 from tests.config_cases import valid
-from tests.conftest import STACK_FILES, stack_raw_config, stack_run
+from tests.support.stacks import STACK_FILES, stack_raw_config, stack_run
 
 INSTANCE = "aws:ec2/instance:Instance"
 CONTAINER = "docker:index/container:Container"

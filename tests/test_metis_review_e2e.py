@@ -18,14 +18,14 @@ from typing import Any
 
 import pytest
 
+from config.services import CHAT
 from config.settings import Settings
-from renderers.litellm import deployments, render_litellm_config
+from renderers.litellm import deployments
 from renderers.metis import render_metis_config
 from renderers.vllm import vllm_command
+from testbed.fake_vllm import TOOL_CALL_FLAGS, FakeVllm, without_flags
+from testbed.stack import loopback_addresses, replica_server, stack_router
 from tests.config_cases import valid
-from tests.conftest import stack_raw_config
-from tests.support.fake_vllm import TOOL_CALL_FLAGS, FakeVllm, without_flags
-from tests.support.litellm_proxy import LitellmProxy
 from tests.support.metis_cli import (
     REVIEW_TOOL,
     MetisRun,
@@ -35,6 +35,7 @@ from tests.support.metis_cli import (
     run_metis,
     sarif_results,
 )
+from tests.support.stacks import stack_raw_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -142,7 +143,7 @@ class Review:
 
 def review_through(stack: str, workdir: Path, metis: Path, *, tool_flags: bool = True) -> Review:
     settings = valid(stack_raw_config(stack))
-    addresses = {host: f"127.0.0.{index}" for index, host in enumerate(settings.hosts, start=2)}
+    addresses = loopback_addresses(settings)
     codebase, home = workdir / "code", workdir / "home"
     for path, text in {**{p: f.source for p, f in FLAWS.items()}, **DOCS}.items():
         (codebase / path).parent.mkdir(parents=True, exist_ok=True)
@@ -153,23 +154,14 @@ def review_through(stack: str, workdir: Path, metis: Path, *, tool_flags: bool =
         replicas = {}
         for deployment in deployments(settings):
             command = vllm_command(settings, deployment.service)
-            chat = deployment.service == "chat"
-            fake = FakeVllm.from_command(
-                command if tool_flags or not chat else without_flags(command, *TOOL_CALL_FLAGS),
-                BACKEND_KEY,
-                dimension=None if chat else settings.embedding.dimension,
-                host=addresses[deployment.host],
-                port=deployment.port,
-                tool_arguments=script,
+            if not tool_flags and deployment.service == CHAT.key:
+                command = without_flags(command, *TOOL_CALL_FLAGS)
+            fake = replica_server(
+                settings, deployment, addresses, BACKEND_KEY, command=command, tool_arguments=script
             )
             replicas[deployment.deployment_id] = running.enter_context(fake)
         proxy = running.enter_context(
-            LitellmProxy(
-                render_litellm_config(settings, addresses),
-                master_key=ROUTER_KEY,
-                backend_key=BACKEND_KEY,
-                num_workers=settings.router.num_workers,
-            )
+            stack_router(settings, addresses, router_key=ROUTER_KEY, backend_key=BACKEND_KEY)
         )
         config = workdir / "metis.yaml"
         config.write_text(render_metis_config(settings, proxy.base_url))

@@ -13,7 +13,7 @@ from config.loader import load_stack
 from config.namespace import is_misspelt
 from offline.__main__ import main
 from offline.harness import run_program, stack_file_config
-from tests.conftest import STACK_FILES
+from tests.support.stacks import STACK_FILES
 
 DEV, _ = stack_file_config(STACK_FILES["dev"])
 

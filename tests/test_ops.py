@@ -23,11 +23,14 @@ from renderers.discovery import render_discovery
 from renderers.litellm import render_litellm_config
 from renderers.metis import render_metis_config
 from renderers.vllm import vllm_command
+from testbed.fake_vllm import TOOL_CALL_FLAGS, FakeVllm, without_flags
+from testbed.litellm_proxy import LitellmProxy
 from tests.config_cases import valid
-from tests.conftest import ROOT, stack_raw_config
 from tests.support import aws
-from tests.support.fake_vllm import TOOL_CALL_FLAGS, FakeVllm, without_flags
-from tests.support.litellm_proxy import LitellmProxy
+from tests.support.stacks import ROOT, stack_raw_config
+
+pytestmark = pytest.mark.e2e
+"""Every test here runs moto in server mode, the real proxy or the command as a process."""
 
 ROUTER_KEY = "sk-ops-router"
 BACKEND_KEY = "ops-backend"
@@ -277,7 +280,6 @@ def backend() -> Iterator[dict]:
             state["chat"].kill()  # a test may have replaced it
 
 
-@pytest.mark.e2e
 def test_wake_starts_a_stopped_stack_and_waits_until_it_answers_a_review(cloud, backend, tmp_path):
     instance = dev_stack(cloud, backend["proxy"].base_url)
     cloud.ec2.stop_instances(InstanceIds=[instance])
@@ -306,7 +308,6 @@ def test_wake_starts_a_stopped_stack_and_waits_until_it_answers_a_review(cloud, 
     assert written.read_text() == render_metis_config(settings, backend["proxy"].base_url)
 
 
-@pytest.mark.e2e
 def test_wake_of_a_partly_stopped_stack_starts_only_the_stopped_hosts(cloud, backend):
     dev_stack(cloud, backend["proxy"].base_url)
     asleep = aws.launch_host(cloud.ec2, "dev", "embed-1")
@@ -344,7 +345,6 @@ def test_wake_times_out_with_a_clear_message_when_the_router_never_answers(cloud
     assert waiting == ["[0m00s", "[0m30s", "[1m00s", "[1m30s", "[2m00s"]  # progress_every
 
 
-@pytest.mark.e2e
 def test_wake_keeps_waiting_while_the_chat_server_is_down_then_times_out(cloud, backend):
     dev_stack(cloud, backend["proxy"].base_url)
     chat = backend["chat"]
@@ -361,7 +361,6 @@ def test_wake_keeps_waiting_while_the_chat_server_is_down_then_times_out(cloud, 
     assert any(line.endswith("the embedding model: ok") for line in said)
 
 
-@pytest.mark.e2e
 def test_wake_fails_at_once_when_the_chat_model_answers_reviews_with_text(cloud, backend):
     dev_stack(cloud, backend["proxy"].base_url)
     settings = valid(stack_raw_config("dev"))
@@ -451,7 +450,6 @@ def test_without_a_region_the_command_says_how_to_give_one(cloud):
 # What the ops role must be allowed
 
 
-@pytest.mark.e2e
 def test_the_ops_policy_grants_exactly_what_the_commands_call(cloud, backend):
     policy = json.loads((ROOT / "docs" / "iam" / "ops-policy.json").read_text())
     granted = {a for s in policy["Statement"] for a in s["Action"]}

@@ -8,7 +8,7 @@ import pytest
 from config.placeholders import PlaceholderError, placeholder_problems
 from offline.harness import RecordingMonitor, run_program, stack_file_config
 from tests.config_cases import valid, with_changes
-from tests.conftest import EXAMPLE_KEY, STACK_FILES
+from tests.support.stacks import EXAMPLE_KEY, STACK_FILES
 
 OWN_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOwnKeyOfTheDeployerForThisStack00000000 me"
 

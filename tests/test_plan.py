@@ -13,6 +13,7 @@ import yaml
 
 from config.errors import ConfigError
 from config.loader import load_settings
+from offline import stackfile
 from offline.__main__ import main
 from offline.artifacts import plan_files
 from offline.harness import ProgramRun, reveal
@@ -20,7 +21,7 @@ from offline.plan import Plan, cost_line, output_lines, render_plan
 from offline.stackfile import SECRET_PLACEHOLDER
 from offline.tree import render_tree
 from renderers.topology import render_topology
-from tests.conftest import ROOT, STACK_FILES, stack_raw_config, stack_run
+from tests.support.stacks import ROOT, STACK_FILES, stack_raw_config, stack_run
 
 HF_TOKEN = "hf_PlainTokenValueNeverShown123"
 OWN_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOwnKeyOfTheDeployerForThisStack00000000 me"
@@ -162,6 +163,16 @@ def test_plan_files_hold_one_cloud_init_script_per_instance(
     assert all(text.startswith("#!/bin/bash") for text in scripts.values())
 
 
+def test_plan_files_list_cloud_init_scripts_by_name_whatever_order_hosts_registered(
+    run: ProgramRun, stack_name: str
+) -> None:
+    reversed_run = ProgramRun(list(reversed(run.registrations)), run.outputs)
+
+    names = [name for name in plan_files(_plan(stack_name, reversed_run)) if "cloud-init/" in name]
+
+    assert names == sorted(names)
+
+
 def test_plan_files_hold_the_topology(run: ProgramRun, stack_name: str) -> None:
     plan = _plan(stack_name, run)
 
@@ -207,6 +218,21 @@ def test_plan_command_prints_every_rendered_file(
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert f"--- {path} ---\n{path.read_text().rstrip()}" in out
+
+
+def test_a_plan_reads_its_stack_file_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reads: list[str] = []
+    read = stackfile.read_stack_text
+
+    def counted(text: str, source: str) -> stackfile.StackFileConfig:
+        reads.append(source)
+        return read(text, source)
+
+    monkeypatch.setattr(stackfile, "read_stack_text", counted)
+    assert main(["plan", "dev", "--out", str(tmp_path)]) == 0
+    assert reads == [str(STACK_FILES["dev"])]
 
 
 def test_plan_command_writes_to_plan_out_stack_by_default(
@@ -336,6 +362,7 @@ def test_unknown_stack_exits_2_with_a_message(capsys: pytest.CaptureFixture[str]
     assert "no stack file 'no-such-stack'" in capsys.readouterr().err
 
 
+@pytest.mark.e2e
 def test_plan_runs_as_a_command(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "offline", "plan", "dev", "--out", str(tmp_path)],
@@ -351,6 +378,7 @@ def test_plan_runs_as_a_command(tmp_path: Path) -> None:
     assert (tmp_path / "litellm-config.yaml").is_file()
 
 
+@pytest.mark.e2e
 def test_invalid_config_as_a_command_shows_no_traceback(tmp_path: Path) -> None:
     stack_file = _write_stack(tmp_path / "Pulumi.dev.yaml", {"metis-llm:router": {"port": 80}})
 

@@ -15,7 +15,7 @@ from offline.diff_report import change_lines, render_diff
 from offline.harness import run_stack_file
 from offline.stackfile import SECRET_PLACEHOLDER
 from offline.values import Leaf
-from tests.conftest import STACK_FILES, stack_run
+from tests.support.stacks import STACK_FILES, stack_run
 
 MODEL_SWAP = {"model": "Qwen/Qwen3-8B", "max_model_len": 8192}
 CONTAINER = "docker:index/container:Container"

@@ -9,8 +9,10 @@ import copy
 import json
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ from policy.guardrails.containers import CONTAINER, REMOTE_IMAGE
 from policy.guardrails.instances import INSTANCE
 from policy.guardrails.network import INGRESS_RULE, SECURITY_GROUP
 from policy.guardrails.scheduler import ROLE_POLICY
-from tests.conftest import STACK_FILES, stack_run
+from tests.support.stacks import STACK_FILES, stack_run
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -183,7 +185,16 @@ def test_the_pack_imports_nothing_beyond_its_requirements_and_the_standard_libra
     for module, its_imports in reached.items():
         foreign = {n.split(".")[0] for n in its_imports} - sys.stdlib_module_names - {"config"}
         assert foreign == set(), f"{module} imports {foreign}"
-    assert "pulumi-policy" in (POLICY_DIR / "requirements.txt").read_text()
+
+
+def test_the_pack_runs_on_the_pulumi_policy_the_tests_run():
+    """One version: policy/requirements.txt (what the CLI installs into the pack's own
+    virtualenv) pins the pulumi-policy that pyproject.toml pins for these tests."""
+    project = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())
+    (pinned,) = [r for r in project["dependency-groups"]["dev"] if r.startswith("pulumi-policy")]
+    requirements = (POLICY_DIR / "requirements.txt").read_text().split()
+    assert requirements == [pinned]
+    assert pinned == f"pulumi-policy=={metadata.version('pulumi-policy')}"
 
 
 def test_the_public_router_port_is_a_config_of_the_pack(analyzer):

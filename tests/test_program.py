@@ -8,12 +8,13 @@ import pytest
 import yaml
 
 from components.backend import LlmBackend
+from config.services import SERVICES
 from offline.harness import reveal, run_program, stack_file_config
 from policy.guardrails.pinning import is_pinned
 from renderers.idle_stop import PUBLISHER_CONTAINER
 from tests.component_cases import build
 from tests.config_cases import valid
-from tests.conftest import STACK_FILES, stack_raw_config, stack_run
+from tests.support.stacks import STACK_FILES, stack_raw_config, stack_run
 
 OUTPUTS = {
     "router_url", "api_key", "metis_config", "litellm_config", "chat_model", "embedding_model",
@@ -77,8 +78,10 @@ def test_litellm_config_routes_to_every_replicas_private_ip(run, stack_name):
         e["litellm_params"]["api_base"]
         for e in yaml.safe_load(run.outputs["litellm_config"].value)["model_list"]
     ]
-    expected = [f"http://{hosts[h]['private_ip']}:8000/v1" for h in settings.chat.hosts] + [
-        f"http://{hosts[h]['private_ip']}:8001/v1" for h in settings.embedding.hosts
+    expected = [
+        f"http://{hosts[host]['private_ip']}:{SERVICES[key].port}/v1"
+        for key, service in settings.services.items()
+        for host in service.hosts
     ]
     assert bases == expected
 
@@ -90,7 +93,7 @@ def test_no_secret_value_is_in_the_rendered_configs(run):
 
 
 def backend_keys(run) -> list[str]:
-    return [p.inputs["result"] for p in []] or [
+    return [
         env.split("=", 1)[1]
         for container in run.of_type("docker:index/container:Container")
         for env in reveal(container.inputs.get("envs", []))

@@ -13,7 +13,7 @@ from offline.harness import ProgramRun, Registration, reveal, run_program, stack
 from offline.mocks import ACCOUNT_ID
 from renderers.discovery import STANDARD_TIER_BYTES
 from renderers.idle_stop import CONFIG_PATH, PUBLISHER_CONTAINER, idle_alarm
-from tests.conftest import STACK_FILES, stack_run
+from tests.support.stacks import STACK_FILES, stack_run
 
 SCHEDULE = "aws:scheduler/schedule:Schedule"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"

@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from config.errors import NAMESPACE
+from config.project import NAMESPACE
 from offline.harness import reveal, run_stack_file
 from offline.stackfile import load_stack_settings
-from tests.conftest import EXAMPLE_KEY, ROOT, STACK_FILES
 from tests.support.pulumi_cli import check, pulumi_commands, shell_blocks
 from tests.support.pulumi_config import (
     CIPHERTEXT,
@@ -26,6 +25,7 @@ from tests.support.pulumi_config import (
     config_set,
     parse_property_path,
 )
+from tests.support.stacks import EXAMPLE_KEY, ROOT, STACK_FILES
 
 README = (ROOT / "README.md").read_text()
 HOURS_PER_MONTH = 730

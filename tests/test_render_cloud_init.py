@@ -1,21 +1,11 @@
 """First-boot scripts: valid shell, per host role, and free of per-model settings."""
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from renderers.cloud_init import render_cloud_init
-
-SHELLCHECK = Path(sys.executable).parent / "shellcheck"
-
-
-def shellcheck(script: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    path = tmp_path / "script.sh"
-    path.write_text(script)
-    return subprocess.run([SHELLCHECK, str(path)], capture_output=True, text=True, check=False)
+from tests.support.shellcheck import shellcheck
 
 
 @pytest.mark.parametrize("role", ["gpu", "cpu"])
@@ -23,12 +13,14 @@ def test_every_placeholder_is_filled_in(role):
     assert not re.findall(r"@[A-Z_]+@", render_cloud_init(role))
 
 
+@pytest.mark.lint
 @pytest.mark.parametrize("role", ["gpu", "cpu"])
 def test_bootstrap_script_passes_shellcheck(role, tmp_path):
     result = shellcheck(render_cloud_init(role), tmp_path)
     assert result.returncode == 0, result.stdout
 
 
+@pytest.mark.lint
 def test_shellcheck_catches_a_broken_script(tmp_path):
     assert shellcheck("#!/bin/bash\necho $undefined_thing[\n", tmp_path).returncode != 0
 

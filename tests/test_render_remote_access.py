@@ -13,7 +13,7 @@ from renderers.remote_access import (
     ssh_destination,
     ssh_options,
 )
-from tests.test_render_cloud_init import shellcheck
+from tests.support.shellcheck import shellcheck
 
 KEY = "ssh-ed25519 AAAAexample"
 SSM = AccessConfig(mode="ssm", ssh_public_key=KEY)
@@ -65,6 +65,7 @@ def test_the_docker_host_is_an_ssh_url():
     assert docker_host("ubuntu@i-0abc") == "ssh://ubuntu@i-0abc"
 
 
+@pytest.mark.lint
 @pytest.mark.parametrize("access", [SSM, SSH])
 @pytest.mark.parametrize("role", ["gpu", "cpu"])
 def test_readiness_script_passes_shellcheck(access, role, tmp_path):
@@ -73,6 +74,7 @@ def test_readiness_script_passes_shellcheck(access, role, tmp_path):
     assert result.returncode == 0, result.stdout
 
 
+@pytest.mark.lint
 def test_the_prune_script_passes_shellcheck(tmp_path):
     argv = ssh_argv(SSM, "us-east-1", INSTANCE, "203.0.113.5")
     result = shellcheck("#!/bin/bash\n" + prune_images_script(argv), tmp_path)

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from config.services import SERVICES
 from renderers.vllm import (
     START_AFTER_ENTRYPOINT,
     START_AFTER_SCRIPT,
@@ -15,9 +16,9 @@ from renderers.vllm import (
     vllm_command,
     vllm_server,
 )
+from testbed.fake_vllm import FakeVllm
 from tests.config_cases import valid, with_changes
-from tests.support.fake_vllm import FakeVllm
-from tests.test_render_cloud_init import shellcheck
+from tests.support.shellcheck import shellcheck
 
 
 def test_vllm_openai_image_command_starts_with_the_model(minimal_raw):
@@ -94,7 +95,7 @@ def test_chat_gets_no_runner_flag(minimal_raw):
 
 
 def test_the_backend_key_is_never_on_the_command_line(minimal_raw):
-    for service in ("chat", "embedding"):
+    for service in SERVICES:
         assert not any("api-key" in arg for arg in vllm_command(valid(minimal_raw), service))
 
 
@@ -219,6 +220,7 @@ def test_an_ngc_server_keeps_its_command_which_already_runs_vllm_serve(minimal_r
     assert command[2:] == spec.command
 
 
+@pytest.mark.lint
 def test_the_start_after_script_passes_shellcheck(tmp_path):
     result = shellcheck(f"#!/bin/sh\n{START_AFTER_SCRIPT}", tmp_path)
     assert result.returncode == 0, result.stdout
@@ -230,6 +232,7 @@ def run_entrypoint(urls: list[str], timeout: float) -> subprocess.CompletedProce
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=True)
 
 
+@pytest.mark.e2e
 def test_the_server_starts_at_once_when_the_other_is_healthy():
     with FakeVllm("chat-model") as chat:
         done = run_entrypoint([f"http://{chat.host}:{chat.port}/health"], timeout=10)
@@ -237,6 +240,7 @@ def test_the_server_starts_at_once_when_the_other_is_healthy():
     assert done.stdout == "serving\n"
 
 
+@pytest.mark.e2e
 def test_the_server_waits_while_the_other_does_not_answer_then_starts():
     chat = FakeVllm("chat-model")  # its port is reserved, refusing connections until start
     later = threading.Timer(1.0, chat.start)
@@ -250,6 +254,7 @@ def test_the_server_waits_while_the_other_does_not_answer_then_starts():
     assert done.stdout == "serving\n"
 
 
+@pytest.mark.e2e
 def test_the_server_does_not_start_while_the_other_never_answers():
     chat = FakeVllm("chat-model")
 

@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 
 from config.settings import Settings
-from renderers.litellm import deployments, render_litellm_config
+from renderers.litellm import deployments
 from renderers.review_probe import PROBE_FUNCTION, review_probe_script
 from renderers.vllm import vllm_command
+from testbed.fake_vllm import TOOL_CALL_FLAGS, FakeVllm, without_flags
+from testbed.stack import loopback_addresses, replica_server, stack_router
 from tests.config_cases import valid
-from tests.conftest import stack_raw_config
-from tests.support.fake_vllm import TOOL_CALL_FLAGS, FakeVllm, without_flags
-from tests.support.litellm_proxy import LitellmProxy
+from tests.support.stacks import stack_raw_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -74,28 +74,17 @@ class Backend:
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     settings = valid(stack_raw_config("dev"))
-    addresses = {host: f"127.0.0.{index}" for index, host in enumerate(settings.hosts, start=2)}
+    addresses = loopback_addresses(settings)
     bin_dir = tmp_path_factory.mktemp("bin")
     (bin_dir / "sudo").write_text(FAKE_SUDO_DOCKER_EXEC)
     (bin_dir / "sudo").chmod(0o755)
     with ExitStack() as running:
-        servers = {}
-        for deployment in deployments(settings):
-            embedding = deployment.service == "embedding"
-            servers[deployment.service] = FakeVllm.from_command(
-                vllm_command(settings, deployment.service),
-                BACKEND_KEY,
-                dimension=settings.embedding.dimension if embedding else None,
-                host=addresses[deployment.host],
-                port=deployment.port,
-            ).start()
+        servers = {
+            deployment.service: replica_server(settings, deployment, addresses, BACKEND_KEY).start()
+            for deployment in deployments(settings)
+        }
         proxy = running.enter_context(
-            LitellmProxy(
-                render_litellm_config(settings, addresses),
-                master_key=ROUTER_KEY,
-                backend_key=BACKEND_KEY,
-                num_workers=settings.router.num_workers,
-            )
+            stack_router(settings, addresses, router_key=ROUTER_KEY, backend_key=BACKEND_KEY)
         )
         router = settings.router.model_copy(update={"port": proxy.port})
         state = Backend(settings.model_copy(update={"router": router}), servers["chat"], bin_dir)

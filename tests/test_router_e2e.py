@@ -25,13 +25,13 @@ from langchain_openai import ChatOpenAI, OpenAIEmbeddings
 from config.settings import Settings
 from renderers.litellm import deployments, render_litellm_config
 from renderers.metis import render_metis_config
-from renderers.vllm import vllm_command
+from testbed.fake_vllm import FakeVllm
+from testbed.litellm_proxy import LitellmProxy, validate_config
+from testbed.stack import loopback_addresses, replica_server, stack_router
 from tests.config_cases import valid
-from tests.conftest import stack_raw_config
-from tests.support.fake_vllm import FakeVllm
-from tests.support.litellm_proxy import LitellmProxy, validate_config
+from tests.support.stacks import stack_raw_config
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 ROUTER_KEY = "sk-e2e-router-key"
 BACKEND_KEY = "e2e-backend-key"
@@ -55,34 +55,20 @@ class RunningBackend:
         return [fake for key, fake in self.replicas.items() if key.startswith(f"{service}-")]
 
 
-def loopback_addresses(settings: Settings) -> dict[str, str]:
-    return {host: f"127.0.0.{index}" for index, host in enumerate(settings.hosts, start=2)}
-
-
 @pytest.fixture(scope="module", params=["dev", "prod"])
 def backend(request: pytest.FixtureRequest) -> Iterator[RunningBackend]:
     settings = valid(stack_raw_config(request.param))
     addresses = loopback_addresses(settings)
     with ExitStack() as running:
-        replicas = {}
-        for deployment in deployments(settings):
-            fake = FakeVllm.from_command(
-                vllm_command(settings, deployment.service),
-                BACKEND_KEY,
-                dimension=settings.embedding.dimension
-                if deployment.service == "embedding"
-                else None,
-                host=addresses[deployment.host],
-                port=deployment.port,
+        replicas = {
+            deployment.deployment_id: running.enter_context(
+                replica_server(settings, deployment, addresses, BACKEND_KEY)
             )
-            replicas[deployment.deployment_id] = running.enter_context(fake)
-        proxy = LitellmProxy(
-            render_litellm_config(settings, addresses),
-            master_key=ROUTER_KEY,
-            backend_key=BACKEND_KEY,
-            num_workers=settings.router.num_workers,
+            for deployment in deployments(settings)
+        }
+        proxy = running.enter_context(
+            stack_router(settings, addresses, router_key=ROUTER_KEY, backend_key=BACKEND_KEY)
         )
-        running.enter_context(proxy)
         metis = yaml.safe_load(render_metis_config(settings, proxy.base_url))
         yield RunningBackend(settings, proxy, replicas, metis)
 

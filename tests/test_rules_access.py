@@ -3,7 +3,7 @@
 import pytest
 
 from tests.config_cases import problem_at, problems, valid, with_changes
-from tests.conftest import EXAMPLE_KEY
+from tests.support.stacks import EXAMPLE_KEY
 
 RSA_KEY = (
     "ssh-rsa "
@@ -42,9 +42,11 @@ def test_ipv6_router_cidrs_are_valid(minimal_raw):
 
 
 def test_an_empty_router_cidr_list_is_reported(minimal_raw):
-    problem_at(
+    problem = problem_at(
         with_changes(minimal_raw, router={"allowed_cidrs": []}), "metis-llm:router.allowed_cidrs"
     )
+    assert problem.reason == "nobody could call the router"
+    assert problem.fix == "list the CIDRs Metis calls from, e.g. [203.0.113.7/32]"
 
 
 def test_ssh_mode_without_admin_cidrs_is_reported(minimal_raw):
@@ -63,7 +65,9 @@ def test_ssh_mode_with_admin_cidrs_and_a_key_is_valid(minimal_raw):
 
 def test_admin_cidrs_in_ssm_mode_are_reported_as_unused(minimal_raw):
     raw = with_changes(minimal_raw, access={"admin_cidrs": ["198.51.100.7/32"]})
-    problem_at(raw, "metis-llm:access.admin_cidrs")
+    problem = problem_at(raw, "metis-llm:access.admin_cidrs")
+    assert problem.reason == "only used in ssh mode; in ssm mode no port 22 is opened"
+    assert problem.fix == "remove it, or set metis-llm:access.mode: ssh"
 
 
 def test_a_missing_ssh_public_key_says_how_to_set_it(minimal_raw):
@@ -118,7 +122,10 @@ def test_a_block_listed_twice_is_refused(minimal_raw, cidrs):
 
 def test_two_spellings_of_one_admin_block_are_refused(minimal_raw):
     access = {"mode": "ssh", "admin_cidrs": ["2001:db8::/32", "2001:DB8::/32"]}
-    problem_at(with_changes(minimal_raw, access=access), "metis-llm:access.admin_cidrs[1]")
+    raw = with_changes(minimal_raw, access=access)
+    problem = problem_at(raw, "metis-llm:access.admin_cidrs[1]")
+    assert problem.reason.startswith("not written the canonical way")
+    assert problem.fix == "write 2001:db8::/32"
 
 
 ECDSA = (
@@ -149,7 +156,9 @@ def test_a_key_whose_data_names_another_type_is_refused(minimal_raw):
 def test_a_key_with_damaged_data_is_refused(minimal_raw):
     damaged = EXAMPLE_KEY.replace("AAAAC3Nza", "AAAAC3Nzb")
     raw = with_changes(minimal_raw, access={"ssh_public_key": damaged})
-    problem_at(raw, "metis-llm:access.ssh_public_key")
+    problem = problem_at(raw, "metis-llm:access.ssh_public_key")
+    assert problem.reason == "the key's data is damaged or is not an ssh-ed25519 key"
+    assert problem.fix == "copy the one line of your .pub file again"
 
 
 def test_an_rsa_key_is_valid(minimal_raw):

@@ -39,7 +39,10 @@ def test_a_rolling_or_missing_vllm_tag_is_reported(minimal_raw, reference):
     ],
 )
 def test_a_rolling_or_missing_litellm_tag_is_reported(minimal_raw, reference):
-    problem_at(with_changes(minimal_raw, images={"litellm": reference}), "metis-llm:images.litellm")
+    raw = with_changes(minimal_raw, images={"litellm": reference})
+    problem = problem_at(raw, "metis-llm:images.litellm")
+    assert problem.reason.endswith("what runs would change under the stack")
+    assert problem.fix.startswith(("pin a release tag (v1.108.7, ", "pin an exact version, e.g."))
 
 
 def test_a_text_that_is_no_image_reference_is_reported(minimal_raw):

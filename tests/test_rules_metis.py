@@ -14,7 +14,9 @@ def test_doc_chunks_within_the_window_are_valid(minimal_raw):
 
 def test_an_overlap_not_smaller_than_the_chunk_is_reported(minimal_raw):
     raw = with_changes(minimal_raw, metis={"doc_chunk_size": 256, "doc_chunk_overlap": 256})
-    problem_at(raw, "metis-llm:metis.doc_chunk_overlap")
+    problem = problem_at(raw, "metis-llm:metis.doc_chunk_overlap")
+    assert problem.reason == "not smaller than doc_chunk_size (256)"
+    assert problem.fix == "use at most 64, or leave it out to derive it"
 
 
 def test_a_metis_context_window_beyond_the_chat_max_model_len_is_reported(minimal_raw):
@@ -30,8 +32,13 @@ def test_a_metis_context_window_within_max_model_len_is_valid(minimal_raw):
 
 def test_query_max_tokens_filling_the_whole_window_is_reported(minimal_raw):
     raw = with_changes(minimal_raw, chat={"max_model_len": 4096}, metis={"query_max_tokens": 4096})
-    problem_at(raw, "metis-llm:metis.query_max_tokens")
+    problem = problem_at(raw, "metis-llm:metis.query_max_tokens")
+    assert problem.reason == "leaves no room for the prompt in the chat model's 4096-token window"
+    assert problem.fix == "use well under 4096, e.g. 1024"
 
 
 def test_an_unknown_metis_version_is_reported(minimal_raw):
-    problem_at(with_changes(minimal_raw, metis={"version": "2.0"}), "metis-llm:metis.version")
+    raw = with_changes(minimal_raw, metis={"version": "2.0"})
+    problem = problem_at(raw, "metis-llm:metis.version")
+    assert problem.reason == "input should be '1.0', '1.1', '1.2', '1.3', '1.4' or '1.5'"
+    assert problem.fix == "use one of the values named"

@@ -90,7 +90,11 @@ def test_an_unknown_chat_model_needs_its_max_model_len(minimal_raw):
 
 def test_chat_and_embedding_sharing_a_served_name_is_reported(minimal_raw):
     raw = with_changes(minimal_raw, chat={"served_name": "m"}, embedding={"served_name": "m"})
-    problem_at(raw, "metis-llm:embedding.served_name")
+    problem = problem_at(raw, "metis-llm:embedding.served_name")
+    assert problem.reason == (
+        "the chat and embedding services would share one model name at the router"
+    )
+    assert problem.fix == "give them different served names"
 
 
 def test_a_gated_model_without_a_hugging_face_token_is_reported(minimal_raw):
@@ -133,9 +137,10 @@ def test_a_flag_the_project_manages_is_refused_in_its_equals_form(minimal_raw):
 
 
 def test_a_value_without_a_flag_in_extra_args_is_reported(minimal_raw):
-    problem_at(
-        with_changes(minimal_raw, chat={"extra_args": ["4096"]}), "metis-llm:chat.extra_args[0]"
-    )
+    raw = with_changes(minimal_raw, chat={"extra_args": ["4096"]})
+    problem = problem_at(raw, "metis-llm:chat.extra_args[0]")
+    assert problem.reason == "a value with no flag before it"
+    assert problem.fix == "give flags as ['--flag', 'value'] or ['--flag=value']"
 
 
 def test_other_vllm_flags_pass_through(minimal_raw):

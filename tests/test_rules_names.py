@@ -21,9 +21,11 @@ def test_a_control_character_in_a_name_is_refused(minimal_raw, char, section, fi
     if section == "embedding":
         changes["dimension"] = 768
     raw = with_changes(minimal_raw, **{section: changes})
-    problem_at(
+    problem = problem_at(
         raw, f"metis-llm:{section}.{field}", about=f"holds a control character (U+{ord(char):04X})"
     )
+    assert problem.reason.endswith("line breaks would split the rendered configs")
+    assert problem.fix == "remove it"
 
 
 def test_a_nul_in_a_vllm_argument_is_refused(minimal_raw):
@@ -33,7 +35,9 @@ def test_a_nul_in_a_vllm_argument_is_refused(minimal_raw):
 
 def test_a_control_character_in_the_identity_file_is_refused(minimal_raw):
     raw = with_changes(minimal_raw, access={"ssh_identity_file": "~/.ssh/id\n"})
-    problem_at(raw, "metis-llm:access.ssh_identity_file")
+    problem = problem_at(raw, "metis-llm:access.ssh_identity_file")
+    assert problem.reason.startswith("holds a control character (U+000A): Docker refuses NUL")
+    assert problem.fix == "remove it"
 
 
 @pytest.mark.parametrize("field", ["model", "served_name"])
@@ -56,7 +60,8 @@ def test_a_name_with_spaces_around_it_is_refused(minimal_raw, field, name):
 )
 def test_any_served_name_with_a_control_character_is_refused(minimal_raw, name):
     raw = with_changes(minimal_raw, chat={"served_name": name})
-    problem_at(raw, "metis-llm:chat.served_name")
+    problem = problem_at(raw, "metis-llm:chat.served_name", about="holds a control character")
+    assert problem.fix == "remove it"
 
 
 def test_an_ordinary_served_name_is_valid(minimal_raw):

@@ -20,7 +20,11 @@ def test_chat_on_a_declared_second_host_is_valid(minimal_raw):
 
 
 def test_unknown_router_host_is_reported(minimal_raw):
-    problem_at(with_changes(minimal_raw, router={"host": "edge"}), "metis-llm:router.host")
+    problem = problem_at(
+        with_changes(minimal_raw, router={"host": "edge"}), "metis-llm:router.host"
+    )
+    assert problem.reason == "no host named 'edge' in metis-llm:hosts"
+    assert problem.fix == "use one of gpu-1, or add 'edge' under metis-llm:hosts"
 
 
 def test_a_host_listed_twice_for_a_service_is_reported(minimal_raw):
@@ -37,7 +41,12 @@ def test_two_replicas_on_two_hosts_are_valid(minimal_raw):
 
 
 def test_a_host_that_runs_nothing_is_reported(minimal_raw):
-    problem_at(with_changes(minimal_raw, hosts={"gpu-1": {}, "gpu-2": {}}), "metis-llm:hosts.gpu-2")
+    raw = with_changes(minimal_raw, hosts={"gpu-1": {}, "gpu-2": {}})
+    problem = problem_at(raw, "metis-llm:hosts.gpu-2")
+    assert problem.reason == "runs nothing (no chat, embedding or router) but would be billed"
+    assert problem.fix == (
+        "remove it, or list it in metis-llm:chat.hosts, embedding.hosts or router.host"
+    )
 
 
 def test_an_instance_type_missing_from_the_catalog_is_reported_with_a_suggestion(minimal_raw):
@@ -59,8 +68,12 @@ def test_an_instance_type_described_in_the_stack_catalog_is_valid(minimal_raw):
 
 def test_a_gpu_service_on_a_cpu_only_host_is_reported(minimal_raw):
     raw = with_changes(minimal_raw, hosts={"gpu-1": {"instance_type": "t3.medium", "disk_gib": 30}})
-    assert "no GPU" in problem_at(raw, "metis-llm:chat.hosts[0]").reason
-    problem_at(raw, "metis-llm:embedding.hosts[0]")
+    for key in ("metis-llm:chat.hosts[0]", "metis-llm:embedding.hosts[0]"):
+        problem = problem_at(raw, key)
+        assert problem.reason == "gpu-1 is a t3.medium with no GPU, and vLLM needs one"
+        assert problem.fix == (
+            "put the service on a GPU host (a CPU-only host can carry the router alone)"
+        )
 
 
 def test_a_router_alone_on_a_cpu_only_host_is_valid(minimal_raw):
@@ -154,7 +167,9 @@ def test_bfloat16_on_a_gpu_without_it_is_reported(minimal_raw):
 
 
 def test_router_port_taken_by_a_colocated_vllm_server_is_reported(minimal_raw):
-    problem_at(with_changes(minimal_raw, router={"port": 8000}), "metis-llm:router.port")
+    problem = problem_at(with_changes(minimal_raw, router={"port": 8000}), "metis-llm:router.port")
+    assert problem.reason == "port 8000 is a vLLM port (8000, 8001), open only within the stack"
+    assert problem.fix == "use another port, e.g. 8888"
 
 
 @pytest.mark.parametrize("port", [8000, 8001])

@@ -51,6 +51,8 @@ def test_a_parser_name_that_is_no_command_line_word_is_refused(minimal_raw):
     override = {"Qwen/Qwen2.5-Coder-7B-Instruct": {"tool_calling": {"parser": "-x y"}}}
     (problem,) = problems(with_changes(minimal_raw, catalog={"models": override}))
     assert problem.key.endswith("tool_calling.parser")
+    assert problem.reason == "string should match pattern '^[a-z0-9][a-z0-9_.-]{0,63}$'"
+    assert problem.fix == "use the form named"
 
 
 def test_a_vllm_older_than_the_read_review_path_is_refused_for_metis_15(minimal_raw):

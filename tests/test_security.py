@@ -25,7 +25,7 @@ from offline.harness import (
 )
 from offline.plan import Plan, render_plan
 from tests.config_cases import problems, valid, with_changes
-from tests.conftest import STACK_FILES, stack_raw_config
+from tests.support.stacks import STACK_FILES, stack_raw_config
 
 HF_TOKEN = "hf_test_value_Zq81vXw3"
 GATED_MODEL = "meta-llama/Llama-3.1-8B-Instruct"

@@ -42,7 +42,12 @@ def test_a_decimal_in_a_whole_number_field_is_refused_as_get_int_refuses_it(mini
 
 def test_a_bool_in_a_number_field_is_still_refused(minimal_raw):
     raw = with_changes(minimal_raw, chat={"gpu_memory_utilization": True})
-    assert problem_at(raw, "metis-llm:chat.gpu_memory_utilization").value is True
+    problem = problem_at(raw, "metis-llm:chat.gpu_memory_utilization")
+    assert (problem.value, problem.reason, problem.fix) == (
+        True,
+        "input should be a valid number",
+        "use a number",
+    )
 
 
 def test_a_list_in_a_number_field_is_still_refused(minimal_raw):
@@ -52,9 +57,10 @@ def test_a_list_in_a_number_field_is_still_refused(minimal_raw):
 
 @pytest.mark.parametrize("text", ["nan", "inf", "-Infinity"])
 def test_a_number_that_is_not_finite_is_refused(minimal_raw, text):
-    problem_at(
+    problem = problem_at(
         with_changes(minimal_raw, metis={"temperature": text}), "metis-llm:metis.temperature"
     )
+    assert (problem.reason, problem.fix) == ("input should be a valid number", "use a number")
 
 
 def test_text_in_a_text_field_stays_text(minimal_raw):

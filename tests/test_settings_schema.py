@@ -42,7 +42,9 @@ def test_a_misspelt_key_gets_a_suggestion(minimal_raw):
 
 
 def test_an_unknown_top_level_key_is_reported(minimal_raw):
-    problem_at({**minimal_raw, "chta": {}}, "metis-llm:chta")
+    problem = problem_at({**minimal_raw, "chta": {}}, "metis-llm:chta")
+    assert problem.reason == "extra inputs are not permitted"
+    assert problem.fix == "remove it (did you mean chat?)"
 
 
 def test_a_host_name_that_cannot_name_resources_is_reported(minimal_raw):
@@ -54,7 +56,9 @@ def test_a_host_name_that_cannot_name_resources_is_reported(minimal_raw):
 
 
 def test_a_section_of_the_wrong_shape_is_reported(minimal_raw):
-    problem_at({**minimal_raw, "chat": ["Qwen/Qwen3-8B"]}, "metis-llm:chat")
+    problem = problem_at({**minimal_raw, "chat": ["Qwen/Qwen3-8B"]}, "metis-llm:chat")
+    assert problem.reason == "input should be a valid dictionary or instance of ChatConfig"
+    assert problem.fix == "use a mapping of keys to values"
 
 
 def test_a_derived_key_is_not_reported_missing_when_its_source_is_wrong(minimal_raw):
@@ -93,4 +97,5 @@ def test_a_new_catalog_model_needs_its_kind(minimal_raw):
 
 def test_a_catalog_entry_with_a_bad_field_is_reported(minimal_raw):
     raw = {**minimal_raw, "catalog": {"instances": {"g6e.xlarge": {"usd_per_hour": "cheap"}}}}
-    problem_at(raw, "metis-llm:catalog.instances.g6e.xlarge.usd_per_hour")
+    problem = problem_at(raw, "metis-llm:catalog.instances.g6e.xlarge.usd_per_hour")
+    assert (problem.reason, problem.fix) == ("input should be a valid number", "use a number")

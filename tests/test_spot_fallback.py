@@ -17,8 +17,8 @@ from pulumi.dynamic.dynamic import serialize_provider
 from components.spot import FALLBACK_CODES, SpotOrOnDemandProvider
 from offline.harness import reveal, run_program, stack_file_config
 from policy.guardrails.instances import SPOT_OR_ON_DEMAND
-from tests.conftest import ROOT, STACK_FILES
 from tests.support import aws
+from tests.support.stacks import ROOT, STACK_FILES
 
 TAGS = {"project": "metis-llm", "stack": "dev", "role": "gpu-host", "Name": "metis-llm-dev-gpu-1"}
 
@@ -93,6 +93,7 @@ def instance(ec2, instance_id: str) -> dict:
     return reservation["Instances"][0]
 
 
+@pytest.mark.e2e
 def test_with_spot_capacity_the_host_is_a_spot_instance(ec2):
     created = provider_on(ec2).create(inputs(ec2))
 
@@ -103,6 +104,7 @@ def test_with_spot_capacity_the_host_is_a_spot_instance(ec2):
     assert launched["State"]["Name"] == "running"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("code", sorted(FALLBACK_CODES))
 def test_a_spot_refusal_for_capacity_price_or_quota_launches_on_demand(ec2, code):
     ec2.meta.events.register("before-send.ec2.RunInstances", refuse_spot(code))
@@ -115,6 +117,7 @@ def test_a_spot_refusal_for_capacity_price_or_quota_launches_on_demand(ec2, code
     assert launched["State"]["Name"] == "running"
 
 
+@pytest.mark.e2e
 def test_any_other_refusal_fails_the_launch_without_a_fallback(ec2):
     ec2.meta.events.register("before-send.ec2.RunInstances", refuse_spot("InvalidParameterValue"))
 
@@ -124,6 +127,7 @@ def test_any_other_refusal_fails_the_launch_without_a_fallback(ec2):
     assert ec2.describe_instances()["Reservations"] == []
 
 
+@pytest.mark.e2e
 def test_the_launched_instance_keeps_the_projects_guardrails(ec2):
     created = provider_on(ec2).create(inputs(ec2))
 
@@ -138,6 +142,7 @@ def test_the_launched_instance_keeps_the_projects_guardrails(ec2):
     assert created.outs["arn"].endswith(f":instance/{created.id}")
 
 
+@pytest.mark.e2e
 def test_a_stopped_host_reads_as_it_is_without_its_public_ip(ec2):
     provider = provider_on(ec2)
     created = provider.create(inputs(ec2))
@@ -150,6 +155,7 @@ def test_a_stopped_host_reads_as_it_is_without_its_public_ip(ec2):
     assert read.outs["market"] == "spot"
 
 
+@pytest.mark.e2e
 def test_a_terminated_host_reads_as_gone(ec2):
     provider = provider_on(ec2)
     created = provider.create(inputs(ec2))
@@ -158,6 +164,7 @@ def test_a_terminated_host_reads_as_gone(ec2):
     assert provider.read(created.id, created.outs).id == ""
 
 
+@pytest.mark.e2e
 def test_delete_cancels_the_persistent_spot_request_before_it_terminates(ec2):
     """Terminating alone would leave a persistent request that launches a new instance.
     (moto launches spot instances from RunInstances without a request object, unlike AWS:
@@ -180,6 +187,7 @@ def test_delete_cancels_the_persistent_spot_request_before_it_terminates(ec2):
     assert [r for r in requests if r["State"] in ("open", "active")] == []
 
 
+@pytest.mark.e2e
 def test_a_tag_or_profile_change_updates_the_host_in_place_anything_else_replaces_it(ec2):
     provider = provider_on(ec2)
     old = provider.create(inputs(ec2)).outs
@@ -190,6 +198,7 @@ def test_a_tag_or_profile_change_updates_the_host_in_place_anything_else_replace
     assert provider.diff("i", old, old).changes is False
 
 
+@pytest.mark.e2e
 def test_an_update_retags_the_instance(ec2):
     provider = provider_on(ec2)
     created = provider.create(inputs(ec2))
@@ -202,6 +211,7 @@ def test_an_update_retags_the_instance(ec2):
     assert updated.outs["market"] == "spot"
 
 
+@pytest.mark.e2e
 def test_the_provider_is_stored_by_reference_and_loads_in_a_fresh_interpreter():
     """The engine starts the provider process in the program's directory; the state holds a
     reference to this module, no byte code of one Python version."""
@@ -253,6 +263,7 @@ def test_the_rest_of_the_stack_follows_the_spot_hosts_instance_id_and_addresses(
     assert host.outputs["arn"] in policy.inputs["policy"]
 
 
+@pytest.mark.e2e
 def test_the_deployer_policy_lists_every_call_the_provider_makes(ec2, moto):
     listed = json.loads((ROOT / "docs" / "iam" / "actions-by-resource.json").read_text())
     actions = set(listed["resources"][SPOT_OR_ON_DEMAND]["actions"])

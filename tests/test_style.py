@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.stacks import ROOT
 
 RUFF = Path(sys.executable).parent / "ruff"
 
 
+@pytest.mark.lint
 @pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["lint", "format"])
 def test_ruff_is_clean(command):
     result = subprocess.run(

@@ -15,10 +15,10 @@ import openai
 import pytest
 from langchain_openai import ChatOpenAI, OpenAIEmbeddings
 
-from tests.support.fake_vllm import FakeVllm
-from tests.support.litellm_proxy import LitellmProxy, validate_config
+from testbed.fake_vllm import FakeVllm
+from testbed.litellm_proxy import LitellmProxy, validate_config
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
 CHAT = "Qwen/Qwen2.5-Coder-7B-Instruct"
 EMBED = "BAAI/bge-base-en-v1.5"

@@ -8,7 +8,7 @@ from importlib import metadata
 import pytest
 
 from config.images import DEFAULT_LITELLM_IMAGE, LITELLM_TAGS, ImageRef, format_version
-from tests.conftest import ROOT, stack_raw_config
+from tests.support.stacks import ROOT, stack_raw_config
 
 DEFAULT_VERSION = format_version(
     ImageRef.parse(DEFAULT_LITELLM_IMAGE).release_version(LITELLM_TAGS)

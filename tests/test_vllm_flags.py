@@ -114,8 +114,16 @@ def test_a_flag_and_its_value_in_one_item_is_reported(minimal_raw):
 @pytest.mark.parametrize("name", ["-q", "--api-key", "-tp", "- x"])
 def test_a_model_or_served_name_vllm_would_read_as_a_flag_is_refused(minimal_raw, field, name):
     raw = with_changes(minimal_raw, chat={field: name, "max_model_len": 4096})
-    problem_at(
+    problem = problem_at(
         raw, f"metis-llm:chat.{field}", about="vLLM's argument parser would read it as a flag"
+    )
+    assert problem.reason == "starts with '-': vLLM's argument parser would read it as a flag"
+    assert (
+        problem.fix
+        == {
+            "model": "use the model's Hugging Face id (organisation/name)",
+            "served_name": "use a name that does not start with '-'",
+        }[field]
     )
 
 

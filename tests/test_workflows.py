@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT
 from tests.support.github_scripts import pr_preview
 from tests.support.pulumi_cli import PINNED_VERSION, check, pulumi_commands
+from tests.support.stacks import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 EXAMPLES = ROOT / "examples" / "github-actions"
@@ -113,6 +113,7 @@ def _required_uv() -> str:
     return pyproject["tool"]["uv"]["required-version"]
 
 
+@pytest.mark.lint
 def test_workflows_pass_actionlint(actionlint: Path) -> None:
     files = sorted(WORKFLOWS.glob("*.yml"))
     result = _lint(actionlint, str(WORKFLOWS / "*.yml"))
@@ -121,6 +122,7 @@ def test_workflows_pass_actionlint(actionlint: Path) -> None:
     assert f"Checking {len(files)} workflow file(s)" in result.stdout
 
 
+@pytest.mark.lint
 def test_actionlint_rejects_untrusted_input_in_a_script(actionlint: Path, tmp_path: Path) -> None:
     (tmp_path / "bad.yml").write_text(
         "on: pull_request\n"
@@ -340,6 +342,7 @@ def _example() -> dict[str, Any]:
     return yaml.safe_load((EXAMPLES / "metis-review.yml").read_text())
 
 
+@pytest.mark.lint
 def test_the_example_workflow_passes_actionlint(actionlint: Path) -> None:
     result = _lint(actionlint, str(EXAMPLES / "*.yml"))
 

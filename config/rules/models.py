@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from config.catalog import ChatModelSpec, EmbeddingModelSpec
 from config.errors import NOT_SET, Problem, config_key
 from config.rules.placement import placements
 from config.settings import Settings
@@ -54,10 +53,9 @@ one is pruned once every container runs the new one."""
 
 
 def model_kinds(s: Settings) -> Iterator[Problem]:
-    expected = {"chat": ChatModelSpec, "embedding": EmbeddingModelSpec}
     for key, service in s.services.items():
         spec = s.catalog.models.get(service.model)
-        if spec is not None and not isinstance(spec, expected[key]):
+        if spec is not None and spec.kind != key:
             yield Problem(
                 config_key(key, "model"),
                 service.model,
@@ -67,9 +65,8 @@ def model_kinds(s: Settings) -> Iterator[Problem]:
 
 
 def model_fits(s: Settings) -> Iterator[Problem]:
-    specs = {"chat": s.chat_spec, "embedding": s.embedding_spec}
     for key, service, _, host, instance in placements(s):
-        spec, tp = specs[key], service.tensor_parallel_size
+        spec, tp = s.model_spec(key), service.tensor_parallel_size
         if spec is None or not instance.has_gpu or service.first_gpu + tp > instance.gpu_count:
             continue
         need = footprint(
@@ -116,12 +113,9 @@ def model_fits(s: Settings) -> Iterator[Problem]:
 
 
 def context_lengths(s: Settings) -> Iterator[Problem]:
-    windows = {
-        "chat": s.chat_spec.context if s.chat_spec else None,
-        "embedding": s.embedding_spec.max_tokens if s.embedding_spec else None,
-    }
     for key, service in s.services.items():
-        window = windows[key]
+        spec = s.model_spec(key)
+        window = spec.window if spec is not None else None
         if window is not None and service.max_model_len > window:
             yield Problem(
                 config_key(key, "max_model_len"),

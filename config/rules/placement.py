@@ -6,7 +6,7 @@ import difflib
 from collections import defaultdict
 from collections.abc import Iterator
 
-from config.catalog import InstanceSpec
+from config.catalog import ChatModelSpec, InstanceSpec
 from config.errors import Problem, config_key
 from config.ports import VLLM_PORTS
 from config.settings import ServiceConfig, Settings
@@ -58,7 +58,7 @@ def duplicate_replicas(s: Settings) -> Iterator[Problem]:
 
 
 def idle_hosts(s: Settings) -> Iterator[Problem]:
-    used = {*s.chat.hosts, *s.embedding.hosts, s.router.host}
+    used = {host for service in s.services.values() for host in service.hosts} | {s.router.host}
     for host, config in s.hosts.items():
         if host not in used:
             yield Problem(
@@ -103,9 +103,10 @@ def _powers_of_two_around(n: int) -> str:
 
 
 def tensor_parallelism(s: Settings) -> Iterator[Problem]:
-    heads = {"chat": s.chat_spec.attention_heads if s.chat_spec else None}
     for key, service in s.services.items():
-        tp, model_heads = service.tensor_parallel_size, heads.get(key)
+        spec = s.model_spec(key)
+        model_heads = spec.attention_heads if isinstance(spec, ChatModelSpec) else None
+        tp = service.tensor_parallel_size
         if tp & (tp - 1):
             yield Problem(
                 config_key(key, "tensor_parallel_size"),

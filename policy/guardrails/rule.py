@@ -5,7 +5,7 @@ fix."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -32,6 +32,25 @@ StackCheck = Callable[[StackValidationArgs], Iterable[StackViolation]]
 """Yields one violation per problem found among the stack's resources."""
 
 
+def _mandatory(
+    name: str,
+    description: str,
+    fix: str,
+    severity: Severity,
+    config_schema: PolicyConfigSchema | None,
+) -> dict[str, Any]:
+    """What every policy of the pack is given besides its check: mandatory, with its fix as
+    the remediation."""
+    return {
+        "name": name,
+        "description": description,
+        "enforcement_level": EnforcementLevel.MANDATORY,
+        "severity": severity,
+        "config_schema": config_schema,
+        "remediation_steps": fix,
+    }
+
+
 def guardrail(
     *,
     name: str,
@@ -51,13 +70,7 @@ def guardrail(
             report_violation(f"{args.name} {problem}. Fix: {fix}", None)
 
     return ResourceValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        severity=severity,
-        config_schema=config_schema,
-        remediation_steps=fix,
+        validate=validate, **_mandatory(name, description, fix, severity, config_schema)
     )
 
 
@@ -78,11 +91,5 @@ def stack_guardrail(
             report_violation(f"{violation.resource} {violation.problem}. Fix: {fix}", violation.urn)
 
     return StackValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        severity=severity,
-        config_schema=config_schema,
-        remediation_steps=fix,
+        validate=validate, **_mandatory(name, description, fix, severity, config_schema)
     )

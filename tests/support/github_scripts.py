@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import sys
 
-from tests.conftest import ROOT
+from tests.support.stacks import ROOT
 
 SCRIPTS = ROOT / ".github" / "scripts"
 if str(SCRIPTS) not in sys.path:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support.fake_vllm import FunctionCallRequest, ToolArguments, smallest_instance
+from testbed.fake_vllm import FunctionCallRequest, ToolArguments, smallest_instance
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL = ROOT / "tools" / "metis" / "install.sh"

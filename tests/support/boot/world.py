@@ -253,7 +253,7 @@ class BootWorld:
         entry.write_text(
             f"#!{sys.executable} -IS\n"
             "import sys\n"
-            f"sys.path.insert(0, {str(Path(fakes.__file__).parent)!r})\n"
+            f"sys.path.insert(0, {str(Path(fakes.__file__).parent.parent)!r})\n"
             "import fakes\n"
             "sys.exit(fakes.main())\n"
         )

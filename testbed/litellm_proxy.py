@@ -32,32 +32,24 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import httpx
 
-from renderers.litellm import PLAIN_ENV
+from renderers.litellm import MASTER_KEY_ENV, PLAIN_ENV, ROUTER_BACKEND_KEY_ENV
+from testbed.lifecycle import HOST, BackgroundServer, free_port
 
-HOST = "127.0.0.1"
 LITELLM = Path(sys.executable).with_name("litellm")
 """The CLI of the ``litellm[proxy]`` installed next to this interpreter."""
 
 CONFIG_NAME = "config.yaml"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+READINESS_PATH = "/health/readiness"
+"""Answers 200 once the proxy has loaded its config (no key needed)."""
 
 
 def proxy_env(
@@ -75,9 +67,9 @@ def proxy_env(
         **PLAIN_ENV,
     }
     if master_key is not None:
-        env["LITELLM_MASTER_KEY"] = master_key
+        env[MASTER_KEY_ENV] = master_key
     if backend_key is not None:
-        env["VLLM_BACKEND_KEY"] = backend_key
+        env[ROUTER_BACKEND_KEY_ENV] = backend_key
     env.update(extra or {})
     return env
 
@@ -109,17 +101,15 @@ def validate_config(
     return done.returncode == 0, done.stdout
 
 
-class ProxyStartError(RuntimeError):
-    """The proxy exited or did not become ready; the message ends with its log tail."""
-
-
-class LitellmProxy:
+class LitellmProxy(BackgroundServer):
     """One ``litellm --config ... --port ...`` process, bound to 127.0.0.1.
 
     Use as a context manager, or call :meth:`start` and (always) :meth:`stop`.
     The process runs in its own process group, which :meth:`stop` kills whole
     (workers included).
     """
+
+    poll_seconds = 0.2
 
     def __init__(
         self,
@@ -130,7 +120,7 @@ class LitellmProxy:
         num_workers: int = 1,
         port: int | None = None,
         env: Mapping[str, str] | None = None,
-        ready_timeout: float = 120.0,
+        start_timeout: float = 120.0,
     ) -> None:
         """Describe the proxy; nothing runs until :meth:`start`.
 
@@ -141,16 +131,14 @@ class LitellmProxy:
             num_workers: ``--num_workers``.
             port: ``--port``; a free one by default.
             env: extra environment variables (override the defaults).
-            ready_timeout: seconds to wait for ``/health/readiness``.
+            start_timeout: seconds to wait for ``/health/readiness``.
         """
         self.config_text = config_text
         self.master_key = master_key
         self.num_workers = num_workers
         self.port = port if port is not None else free_port()
         self.env = proxy_env(master_key, backend_key, env)
-        self.ready_timeout = ready_timeout
-        self.startup_seconds: float | None = None
-        """Seconds from spawning the process to the first 200 from ``/health/readiness``."""
+        self.start_timeout = start_timeout
         self._workdir: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._log = ""
@@ -184,20 +172,20 @@ class LitellmProxy:
         """The last ``lines`` lines of :meth:`log`."""
         return "\n".join(self.log().splitlines()[-lines:])
 
-    def start(self) -> Self:
-        """Spawn the proxy and wait until ``/health/readiness`` answers 200.
+    def __str__(self) -> str:
+        return f"litellm on {HOST}:{self.port}"
 
-        Raises:
-            ProxyStartError: the process exited, or was not ready within
-                ``ready_timeout`` (it is stopped first); with the log tail.
-        """
-        if self._process is not None:
-            raise RuntimeError("the proxy is already running")
+    @property
+    def running(self) -> bool:
+        """Whether it was started and not stopped since (it may have exited meanwhile)."""
+        return self._process is not None
+
+    def _launch(self) -> None:
+        """Spawn the proxy in a process group of its own, in a fresh working directory."""
         self._workdir = Path(tempfile.mkdtemp(prefix="litellm-proxy-"))
         (self._workdir / CONFIG_NAME).write_text(self.config_text)
         command = [str(LITELLM), "--config", CONFIG_NAME, "--host", HOST, "--port", str(self.port)]
         command += ["--num_workers", str(self.num_workers)]
-        started = time.monotonic()
         with (self._workdir / "proxy.log").open("wb") as log:
             self._process = subprocess.Popen(
                 command,
@@ -208,13 +196,16 @@ class LitellmProxy:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def _ready(self) -> bool:
         try:
-            self._wait_ready(started)
-        except BaseException:
-            self.stop()
-            raise
-        self.startup_seconds = time.monotonic() - started
-        return self
+            return httpx.get(f"{self.url}{READINESS_PATH}", timeout=2.0).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def _ended(self) -> str | None:
+        code = self._process.poll() if self._process is not None else None
+        return None if code is None else f"exited with {code}"
 
     def stop(self, grace: float = 10.0) -> None:
         """Stop the whole process group and remove the temporary directory.
@@ -241,38 +232,3 @@ class LitellmProxy:
             self._log = self.log()
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
-
-    def __enter__(self) -> Self:
-        """Start the proxy (``with LitellmProxy(...) as proxy:``)."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop the proxy, whatever happened."""
-        self.stop()
-
-    def _wait_ready(self, started: float) -> None:
-        assert self._process is not None
-        deadline = started + self.ready_timeout
-        with httpx.Client(timeout=2.0) as client:
-            while True:
-                code = self._process.poll()
-                if code is not None:
-                    raise ProxyStartError(
-                        f"litellm exited with {code} before it was ready:\n{self.log_tail()}"
-                    )
-                try:
-                    if client.get(f"{self.url}/health/readiness").status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    waited = f"{self.ready_timeout:.0f} s"
-                    raise ProxyStartError(
-                        f"litellm was not ready after {waited}:\n{self.log_tail()}"
-                    )
-                time.sleep(0.2)
