@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from components.tags import stack_tags
+from components.tags import host_of_name_tag, stack_tags
 
 LIVE_STATES = ("pending", "running", "stopping", "stopped")
 """Instances that can run again; terminated (and shutting-down) ones are gone."""
@@ -34,10 +34,8 @@ class Host:
 
 def _host(instance: dict[str, Any], stack: str) -> Host:
     tags = {tag["Key"]: tag["Value"] for tag in instance.get("Tags", [])}
-    prefix = f"metis-llm-{stack}-"
-    name = tags.get("Name", "")
     return Host(
-        name=name.removeprefix(prefix) if name.startswith(prefix) else instance["InstanceId"],
+        name=host_of_name_tag(stack, tags.get("Name", "")) or instance["InstanceId"],
         instance_id=instance["InstanceId"],
         instance_type=instance["InstanceType"],
         state=instance["State"]["Name"],

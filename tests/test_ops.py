@@ -17,14 +17,17 @@ from importlib import metadata
 
 import pytest
 
-from ops import commands
-from ops.commands import Aws, OpsError, UsageError, Waits
+from ops.sleep import sleep
+from ops.stack import Aws, OpsError, UsageError
+from ops.status import status
+from ops.waiting import Waits
+from ops.wake import wake
 from renderers.discovery import render_discovery
-from renderers.litellm import render_litellm_config
+from renderers.litellm import deployments
 from renderers.metis import render_metis_config
 from renderers.vllm import vllm_command
 from testbed.fake_vllm import TOOL_CALL_FLAGS, FakeVllm, without_flags
-from testbed.litellm_proxy import LitellmProxy
+from testbed.stack import replica_server, stack_router
 from tests.config_cases import valid
 from tests.support import aws
 from tests.support.stacks import ROOT, stack_raw_config
@@ -83,12 +86,6 @@ class Cloud:
         )
 
 
-@pytest.fixture(scope="module")
-def moto() -> Iterator[str]:
-    with aws.moto_server() as endpoint:
-        yield endpoint
-
-
 @pytest.fixture
 def cloud(moto: str) -> Cloud:
     aws.reset(moto)
@@ -117,7 +114,7 @@ def lines(run) -> tuple[list[str], object]:
 def test_status_shows_each_hosts_state_and_what_it_costs_now(cloud):
     dev_stack(cloud)
 
-    said, error = lines(lambda say: commands.status(cloud.aws(), "dev", say))
+    said, error = lines(lambda say: status(cloud.aws(), "dev", say))
 
     assert error is None
     assert said[0] == f"stack dev in us-east-1, router {NOWHERE}"
@@ -132,7 +129,7 @@ def test_status_of_a_stopped_stack_costs_nothing_an_hour_for_compute(cloud):
     instance = dev_stack(cloud)
     cloud.ec2.stop_instances(InstanceIds=[instance])
 
-    said, _ = lines(lambda say: commands.status(cloud.aws(), "dev", say))
+    said, _ = lines(lambda say: status(cloud.aws(), "dev", say))
 
     assert "stopped" in said[2]
     assert said[2].endswith("0.00 (0.80 running)")
@@ -142,7 +139,7 @@ def test_status_of_a_stopped_stack_costs_nothing_an_hour_for_compute(cloud):
 def test_status_without_a_discovery_record_still_shows_the_states(cloud):
     aws.launch_host(cloud.ec2, "dev", "gpu-1")
 
-    said, error = lines(lambda say: commands.status(cloud.aws(), "dev", say))
+    said, error = lines(lambda say: status(cloud.aws(), "dev", say))
 
     assert error is None
     assert "running" in said[2]
@@ -152,7 +149,7 @@ def test_status_without_a_discovery_record_still_shows_the_states(cloud):
 def test_an_unknown_stack_is_refused_naming_the_tags_and_the_region(cloud):
     dev_stack(cloud)
 
-    _, error = lines(lambda say: commands.status(cloud.aws(), "staging", say))
+    _, error = lines(lambda say: status(cloud.aws(), "staging", say))
 
     assert isinstance(error, UsageError)
     assert error.exit_code == 2
@@ -167,7 +164,7 @@ def test_an_unknown_stack_is_refused_naming_the_tags_and_the_region(cloud):
 def test_sleep_stops_every_host_and_waits_until_they_are_stopped(cloud):
     instance = dev_stack(cloud)
 
-    said, error = lines(lambda say: commands.sleep(cloud.aws(), "dev", FAST, VirtualClock(), say))
+    said, error = lines(lambda say: sleep(cloud.aws(), "dev", FAST, VirtualClock(), say))
 
     assert error is None
     assert aws.state(cloud.ec2, instance) == "stopped"
@@ -186,7 +183,7 @@ def test_sleep_of_a_partly_stopped_stack_stops_only_the_running_hosts(cloud):
         lambda params, **_: stopped.append(params["InstanceIds"]),
     )
 
-    said, _ = lines(lambda say: commands.sleep(ops_aws, "dev", FAST, VirtualClock(), say))
+    said, _ = lines(lambda say: sleep(ops_aws, "dev", FAST, VirtualClock(), say))
 
     assert said[0] == "stopping gpu-1"
     assert len(stopped) == 1
@@ -197,13 +194,13 @@ def test_sleep_leaves_other_stacks_alone(cloud):
     dev_stack(cloud)
     prod = aws.launch_host(cloud.ec2, "prod", "chat-1", instance_type="g6e.12xlarge")
 
-    lines(lambda say: commands.sleep(cloud.aws(), "dev", FAST, VirtualClock(), say))
+    lines(lambda say: sleep(cloud.aws(), "dev", FAST, VirtualClock(), say))
 
     assert aws.state(cloud.ec2, prod) == "running"
 
 
 def test_sleep_of_an_unknown_stack_is_refused(cloud):
-    _, error = lines(lambda say: commands.sleep(cloud.aws(), "dev", FAST, VirtualClock(), say))
+    _, error = lines(lambda say: sleep(cloud.aws(), "dev", FAST, VirtualClock(), say))
 
     assert isinstance(error, UsageError)
 
@@ -215,7 +212,7 @@ def test_wake_without_a_discovery_record_starts_nothing(cloud):
     instance = aws.launch_host(cloud.ec2, "dev", "gpu-1")
     cloud.ec2.stop_instances(InstanceIds=[instance])
 
-    _, error = lines(lambda say: commands.wake(cloud.aws(), "dev", "k", FAST, VirtualClock(), say))
+    _, error = lines(lambda say: wake(cloud.aws(), "dev", "k", FAST, VirtualClock(), say))
 
     assert isinstance(error, UsageError)
     assert "no discovery record /metis-llm/dev/discovery" in str(error)
@@ -237,7 +234,7 @@ def test_wake_without_capacity_says_so_at_once_instead_of_waiting(cloud):
     ops_aws.ec2.meta.events.register("before-send.ec2.StartInstances", insufficient_capacity)
     clock = VirtualClock()
 
-    _, error = lines(lambda say: commands.wake(ops_aws, "dev", "k", FAST, clock, say))
+    _, error = lines(lambda say: wake(ops_aws, "dev", "k", FAST, clock, say))
 
     assert str(error).startswith("AWS has no capacity for g6.xlarge in us-east-1 now")
     assert "InsufficientInstanceCapacity" in str(error)
@@ -249,31 +246,18 @@ def test_wake_without_capacity_says_so_at_once_instead_of_waiting(cloud):
 
 @pytest.fixture(scope="module")
 def backend() -> Iterator[dict]:
-    """The dev stack's vLLM servers (from their rendered commands) and the real proxy
-    running its rendered config, as the stack's router."""
+    """The dev stack on loopback at an address of its own (testbed.stack): its vLLM servers
+    from their rendered commands and the real proxy running its rendered config."""
     settings = valid(stack_raw_config("dev"))
+    addresses = {"gpu-1": HOST_ADDRESS}
     with ExitStack() as running:
-        servers = {
-            service: running.enter_context(
-                FakeVllm.from_command(
-                    vllm_command(settings, service),
-                    BACKEND_KEY,
-                    dimension=settings.embedding.dimension if service == "embedding" else None,
-                    host=HOST_ADDRESS,
-                    port=port,
-                )
-            )
-            for service, port in (("chat", 8000), ("embedding", 8001))
+        state = {
+            d.service: running.enter_context(replica_server(settings, d, addresses, BACKEND_KEY))
+            for d in deployments(settings)
         }
-        proxy = running.enter_context(
-            LitellmProxy(
-                render_litellm_config(settings, {"gpu-1": HOST_ADDRESS}),
-                master_key=ROUTER_KEY,
-                backend_key=BACKEND_KEY,
-                num_workers=settings.router.num_workers,
-            )
+        state["proxy"] = running.enter_context(
+            stack_router(settings, addresses, router_key=ROUTER_KEY, backend_key=BACKEND_KEY)
         )
-        state = {"proxy": proxy, **servers}
         try:
             yield state
         finally:
@@ -286,9 +270,7 @@ def test_wake_starts_a_stopped_stack_and_waits_until_it_answers_a_review(cloud, 
     written = tmp_path / "metis.yaml"
 
     said, error = lines(
-        lambda say: commands.wake(
-            cloud.aws(), "dev", ROUTER_KEY, FAST, VirtualClock(), say, written
-        )
+        lambda say: wake(cloud.aws(), "dev", ROUTER_KEY, FAST, VirtualClock(), say, written)
     )
 
     assert error is None, error
@@ -314,9 +296,7 @@ def test_wake_of_a_partly_stopped_stack_starts_only_the_stopped_hosts(cloud, bac
     cloud.ec2.stop_instances(InstanceIds=[asleep])
     ops_aws = cloud.aws()
 
-    said, error = lines(
-        lambda say: commands.wake(ops_aws, "dev", ROUTER_KEY, FAST, VirtualClock(), say)
-    )
+    said, error = lines(lambda say: wake(ops_aws, "dev", ROUTER_KEY, FAST, VirtualClock(), say))
 
     assert error is None, error
     assert "starting embed-1" in said
@@ -328,7 +308,7 @@ def test_wake_times_out_with_a_clear_message_when_the_router_never_answers(cloud
     dev_stack(cloud, NOWHERE)
     clock = VirtualClock()
 
-    said, error = lines(lambda say: commands.wake(cloud.aws(), "dev", ROUTER_KEY, FAST, clock, say))
+    said, error = lines(lambda say: wake(cloud.aws(), "dev", ROUTER_KEY, FAST, clock, say))
 
     assert isinstance(error, OpsError)
     assert error.exit_code == 1
@@ -352,7 +332,7 @@ def test_wake_keeps_waiting_while_the_chat_server_is_down_then_times_out(cloud, 
     short = Waits(timeout=15, interval=5, request_timeout=10)  # each try takes real seconds
     try:
         said, error = lines(
-            lambda say: commands.wake(cloud.aws(), "dev", ROUTER_KEY, short, VirtualClock(), say)
+            lambda say: wake(cloud.aws(), "dev", ROUTER_KEY, short, VirtualClock(), say)
         )
     finally:
         chat.start()
@@ -375,9 +355,7 @@ def test_wake_fails_at_once_when_the_chat_model_answers_reviews_with_text(cloud,
     ).start()
     clock = VirtualClock()
     try:
-        _, error = lines(
-            lambda say: commands.wake(cloud.aws(), "dev", ROUTER_KEY, FAST, clock, say)
-        )
+        _, error = lines(lambda say: wake(cloud.aws(), "dev", ROUTER_KEY, FAST, clock, say))
     finally:
         broken.kill()
         backend["chat"] = FakeVllm.from_command(
@@ -456,9 +434,9 @@ def test_the_ops_policy_grants_exactly_what_the_commands_call(cloud, backend):
     instance = dev_stack(cloud, backend["proxy"].base_url)
     clients = cloud.aws()
     for run in (
-        lambda say: commands.status(clients, "dev", say),
-        lambda say: commands.sleep(clients, "dev", FAST, VirtualClock(), say),
-        lambda say: commands.wake(clients, "dev", ROUTER_KEY, FAST, VirtualClock(), say),
+        lambda say: status(clients, "dev", say),
+        lambda say: sleep(clients, "dev", FAST, VirtualClock(), say),
+        lambda say: wake(clients, "dev", ROUTER_KEY, FAST, VirtualClock(), say),
     ):
         lines(run)
 
