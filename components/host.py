@@ -12,7 +12,7 @@ import pulumi_command as command
 import pulumi_docker as docker
 
 from components.spot import SpotOrOnDemandInstance
-from components.tags import stack_tags
+from components.tags import host_name_tag, stack_tags
 from config.catalog import InstanceSpec
 from config.settings import AccessConfig, HostConfig
 from renderers.cloud_init import HostRole, render_cloud_init
@@ -84,7 +84,7 @@ class Host(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = {
             **stack_tags(args.stack, f"{args.role}-host"),
-            "Name": f"metis-llm-{args.stack}-{args.host}",
+            "Name": host_name_tag(args.stack, args.host),
         }
         ami = aws.ssm.get_parameter_output(
             name=AMI_PARAMETERS[args.role], opts=pulumi.InvokeOutputOptions(parent=self)

@@ -21,6 +21,8 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
+from config.project import NAMESPACE
+
 SPOT_OPTIONS = {
     "MarketType": "spot",
     "SpotOptions": {"SpotInstanceType": "persistent", "InstanceInterruptionBehavior": "stop"},
@@ -212,7 +214,7 @@ class SpotOrOnDemandProvider(ResourceProvider):
 
 
 class SpotOrOnDemandInstance(
-    pulumi.dynamic.Resource, module="metis-llm", name="SpotOrOnDemandInstance"
+    pulumi.dynamic.Resource, module=NAMESPACE, name="SpotOrOnDemandInstance"
 ):
     """Type `pulumi-python:dynamic/metis-llm:SpotOrOnDemandInstance`."""
 

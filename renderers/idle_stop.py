@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from importlib import resources
 from typing import Any
 
+from config.project import NAMESPACE
 from config.settings import Settings
 from renderers.litellm import deployments
+from renderers.script_files import script_text
 
-NAMESPACE = "metis-llm"
+METRIC_NAMESPACE = NAMESPACE
+"""CloudWatch's namespace of the metric: the project's name."""
 METRIC = "RequestActivity"
 PUBLISHER_CONTAINER = "metis-llm-activity"
 PUBLISHER_ENTRYPOINT = ["python3"]
@@ -47,7 +49,7 @@ def publisher_config(
             f"http://{private_ips[d.host]}:{d.port}/metrics" for d in deployments(settings)
         ],
         "instance_ids": list(instance_ids),
-        "namespace": NAMESPACE,
+        "namespace": METRIC_NAMESPACE,
         "metric": METRIC,
         "region": region,
         "interval_seconds": INTERVAL_SECONDS,
@@ -56,7 +58,7 @@ def publisher_config(
 
 
 def publisher_program() -> str:
-    return resources.files("renderers").joinpath("scripts", "activity_publisher.py").read_text()
+    return script_text("activity_publisher.py")
 
 
 def render_publisher_config(config: Mapping[str, Any]) -> str:
@@ -73,7 +75,7 @@ def idle_alarm(minutes: int) -> dict[str, Any]:
     """The alarm's settings (aws.cloudwatch.MetricAlarm arguments), dimensions and actions
     aside: `minutes` one-minute periods in a row below 1, missing ones not breaching."""
     return {
-        "namespace": NAMESPACE,
+        "namespace": METRIC_NAMESPACE,
         "metric_name": METRIC,
         "statistic": "Maximum",
         "period": PERIOD_SECONDS,
@@ -96,7 +98,7 @@ def publish_policy() -> str:
                     "Effect": "Allow",
                     "Action": "cloudwatch:PutMetricData",
                     "Resource": "*",
-                    "Condition": {"StringEquals": {"cloudwatch:namespace": NAMESPACE}},
+                    "Condition": {"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}},
                 }
             ],
         }

@@ -32,6 +32,16 @@ def event_loop_per_test() -> Iterator[None]:
     asyncio.set_event_loop(None)
 
 
+@pytest.fixture(scope="session")
+def moto() -> Iterator[str]:
+    """moto, the AWS emulator, in server mode on loopback for the whole session: its endpoint
+    URL. A test that needs an empty account resets it first (`tests.support.aws.reset`)."""
+    from tests.support.aws import MotoServer  # moto takes 0.4 s to import: only when used
+
+    with MotoServer() as server:
+        yield server.endpoint
+
+
 @pytest.fixture
 def minimal_raw() -> dict[str, Any]:
     """The smallest valid stack config: everything else comes from the defaults."""

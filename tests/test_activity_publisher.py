@@ -20,12 +20,12 @@ import httpx
 import pytest
 
 from renderers.idle_stop import publisher_config
-from renderers.litellm import render_litellm_config
+from renderers.litellm import deployments, render_litellm_config
 from renderers.scripts import activity_publisher as publisher
 from renderers.scripts.activity_publisher import Reading
-from renderers.vllm import vllm_command
 from testbed.fake_vllm import FakeVllm
 from testbed.litellm_proxy import LitellmProxy
+from testbed.stack import replica_server
 from tests.config_cases import valid
 from tests.support import aws
 from tests.support.stacks import stack_raw_config
@@ -156,10 +156,11 @@ E2E = pytest.mark.e2e
 """Tests that start the test servers, the real proxy or moto."""
 
 
-@pytest.fixture(scope="module")
-def cloud() -> Iterator[str]:
-    with aws.moto_server() as endpoint:
-        yield endpoint
+@pytest.fixture
+def cloud(moto: str) -> str:
+    """CloudWatch (moto), empty."""
+    aws.reset(moto)
+    return moto
 
 
 @pytest.fixture(scope="module")
@@ -167,19 +168,12 @@ def dev_servers() -> Iterator[dict[str, FakeVllm]]:
     """The dev stack's two vLLM servers, from their rendered commands, at 127.0.13.2."""
     settings = valid(stack_raw_config("dev"))
     with ExitStack() as running:
-        servers = {
-            service: running.enter_context(
-                FakeVllm.from_command(
-                    vllm_command(settings, service),
-                    "backend-key",
-                    dimension=settings.embedding.dimension if service == "embedding" else None,
-                    host="127.0.13.2",
-                    port=port,
-                )
+        yield {
+            d.service: running.enter_context(
+                replica_server(settings, d, {"gpu-1": "127.0.13.2"}, "backend-key")
             )
-            for service, port in (("chat", 8000), ("embedding", 8001))
+            for d in deployments(settings)
         }
-        yield servers
 
 
 def run_publisher(config: dict, tmp_path: Path, rounds: int = 1) -> subprocess.CompletedProcess:

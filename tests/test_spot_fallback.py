@@ -8,7 +8,6 @@ import base64
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 from botocore.exceptions import ClientError
@@ -21,12 +20,6 @@ from tests.support import aws
 from tests.support.stacks import ROOT, STACK_FILES
 
 TAGS = {"project": "metis-llm", "stack": "dev", "role": "gpu-host", "Name": "metis-llm-dev-gpu-1"}
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[str]:
-    with aws.moto_server() as endpoint:
-        yield endpoint
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -21,9 +20,11 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
-from components.tags import stack_tags
+from components.tags import host_name_tag, stack_tags
+from testbed.lifecycle import BackgroundServer
 
-HOST = "127.0.0.1"
+HOST = "127.0.14.1"
+"""moto's own loopback address, apart from the test vLLM servers' and the proxy's."""
 REGION = "us-east-1"
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -36,17 +37,42 @@ GPU_AMI = "ami-12c6146b"
 """An image moto ships (its default Ubuntu AMI list)."""
 
 
-@contextmanager
-def moto_server() -> Iterator[str]:
-    """A moto server on a free loopback port: yields its endpoint URL."""
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-    server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+class MotoServer(BackgroundServer):
+    """moto's own threaded server on a free port of a loopback address, on the lifecycle the
+    other test servers share (testbed/lifecycle.py)."""
+
+    def __init__(self, host: str = HOST) -> None:
+        self.host = host
+        self._moto: ThreadedMotoServer | None = None
+
+    def __str__(self) -> str:
+        return f"moto on {self.host}"
+
+    @property
+    def running(self) -> bool:
+        return self._moto is not None
+
+    @property
+    def endpoint(self) -> str:
+        assert self._moto is not None, "start it first"
+        host, port = self._moto.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def _launch(self) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+        self._moto = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
+        self._moto.start()  # returns once the server listens
+
+    def _ready(self) -> bool:
+        return httpx.get(f"{self.endpoint}/moto-api/").is_success
+
+    def _ended(self) -> str | None:
+        return None
+
+    def stop(self) -> None:
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
 
 
 def reset(endpoint: str) -> None:
@@ -77,7 +103,7 @@ def launch_host(
     extra_tags: Mapping[str, str] | None = None,
 ) -> str:
     """An instance tagged as components/host.py tags it; its id."""
-    tags = {**stack_tags(stack, role), "Name": f"metis-llm-{stack}-{host}", **(extra_tags or {})}
+    tags = {**stack_tags(stack, role), "Name": host_name_tag(stack, host), **(extra_tags or {})}
     answer = ec2.run_instances(
         ImageId=GPU_AMI,
         InstanceType=instance_type,
