@@ -180,8 +180,14 @@ class Host(pulumi.ComponentResource):
 def _kept_on_change(args: HostArgs) -> list[str]:
     """Inputs whose later changes leave the instance as it is. A newer AMI must not
     silently replace a host (`pulumi up --replace` does); nor must a subnet chosen anew from
-    AWS's offerings move it: that would replace every host and lose its model cache."""
-    return ["ami"] if args.placement_pinned else ["ami", "subnet_id"]
+    AWS's offerings move it: that would replace every host and lose its model cache.
+
+    Nor a refresh while a host is stopped: AWS's provider reads `associate_public_ip_address`
+    as whether the network interface has a public address now (false for a stopped host
+    without an Elastic IP), and the input forces a new instance, so the next `pulumi up`
+    would replace the host (docs/reference/idle-cost.md, "State of a stopped stack")."""
+    kept = ["ami", "associate_public_ip_address"]
+    return kept if args.placement_pinned else [*kept, "subnet_id"]
 
 
 def _spot_or_on_demand(

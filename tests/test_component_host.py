@@ -57,7 +57,7 @@ def test_a_subnet_chosen_anew_from_aws_offerings_does_not_move_the_host(minimal_
 
 def test_a_subnet_named_in_the_config_moves_the_host_when_it_changes(minimal_raw):
     (instance,) = built(valid(minimal_raw), placement_pinned=True).of_type(INSTANCE)
-    assert instance.ignore_changes == ["ami"]
+    assert "subnetId" not in instance.ignore_changes
 
 
 def test_spot_is_a_persistent_request_that_stops_on_interruption():

@@ -9,7 +9,7 @@ import json
 import re
 
 from offline.diff import diff_runs
-from offline.engine import inputs_after_ignore_changes
+from offline.engine import inputs_after_ignore_changes, urn_glob_matches
 from offline.harness import run_program, stack_file_config
 from offline.mocks import ZONES, CloudMocks, subnet_in
 from renderers.idle_stop import PUBLISHER_CONTAINER
@@ -152,3 +152,11 @@ def test_the_engine_keeps_the_old_value_of_an_ignored_input():
         "subnetId": "subnet-a",
         "instanceType": "g6e.xlarge",
     }
+
+
+def test_a_urn_glob_star_stays_within_a_segment_and_a_double_star_crosses_them():
+    urn = "urn:pulumi:dev::metis-llm::docker:index/container:Container::vllm"
+
+    assert urn_glob_matches("**docker:index/**", urn)
+    assert urn_glob_matches("urn:pulumi:dev::metis-llm::docker:index/container:Container::*", urn)
+    assert not urn_glob_matches("*docker:index/*", urn)

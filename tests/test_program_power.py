@@ -9,11 +9,12 @@ import json
 import pytest
 
 from offline.diff import diff_runs
+from offline.engine import inputs_after_ignore_changes, urn_glob_matches
 from offline.harness import ProgramRun, Registration, reveal, run_program, stack_file_config
 from offline.mocks import ACCOUNT_ID
 from renderers.discovery import STANDARD_TIER_BYTES
 from renderers.idle_stop import CONFIG_PATH, PUBLISHER_CONTAINER, idle_alarm
-from tests.support.stacks import STACK_FILES, stack_run
+from tests.support.stacks import ROOT, STACK_FILES, stack_run
 
 SCHEDULE = "aws:scheduler/schedule:Schedule"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -211,6 +212,33 @@ def test_in_ssh_mode_hosts_that_never_stop_keep_their_public_ip():
 
 def test_nothing_in_the_program_sets_an_instances_power_state(run):
     assert not [r for r in run.registrations if "instanceState" in r.type]
+
+
+def test_an_up_after_a_refresh_of_a_stopped_stack_replaces_no_host(run):
+    """AWS's provider reads a stopped host without an Elastic IP as associating no public
+    address, an input that forces a new instance (terraform-provider-aws ec2_instance.go,
+    docs/reference/idle-cost.md): the engine keeps the refreshed value, so nothing changes."""
+    for host in instances(run):
+        refreshed = {**host.inputs, "associatePublicIpAddress": False}
+
+        planned = inputs_after_ignore_changes(refreshed, host.inputs, host.ignore_changes)
+
+        assert planned == refreshed
+
+
+REFRESH_WITHOUT_DOCKER = "pulumi refresh --exclude '**docker:index/**'"
+"""What the README gives to refresh a stopped stack: all but what only the hosts can answer."""
+
+
+def test_the_readmes_refresh_of_a_stopped_stack_leaves_out_exactly_the_docker_resources(run):
+    glob = REFRESH_WITHOUT_DOCKER.split("'")[1]
+    docker = {r.urn for r in run.registrations if r.type.startswith("docker:index/")}
+
+    left_out = {r.urn for r in run.registrations if urn_glob_matches(glob, r.urn)}
+
+    assert f"`{REFRESH_WITHOUT_DOCKER}`" in (ROOT / "README.md").read_text()
+    assert docker
+    assert left_out == docker
 
 
 def test_changing_the_working_hours_and_the_idle_window_needs_no_running_host():

@@ -149,6 +149,21 @@ def test_a_stopped_host_reads_as_it_is_without_its_public_ip(ec2):
 
 
 @pytest.mark.e2e
+def test_a_refresh_of_a_stopped_host_shows_no_diff(ec2):
+    """The engine diffs the refreshed state against the state's inputs (pulumi/pulumi
+    v3.259.0 pkg/resource/deploy/step.go 1690-1716): only outputs changed."""
+    provider = provider_on(ec2)
+    launch = inputs(ec2)
+    created = provider.create(launch)
+    ec2.stop_instances(InstanceIds=[created.id])
+
+    read = provider.read(created.id, created.outs)
+
+    assert read.outs["publicIp"] != created.outs["publicIp"]
+    assert provider.diff(created.id, read.outs, launch).changes is False
+
+
+@pytest.mark.e2e
 def test_a_terminated_host_reads_as_gone(ec2):
     provider = provider_on(ec2)
     created = provider.create(inputs(ec2))
@@ -243,7 +258,7 @@ def test_a_spot_host_is_launched_by_the_fallback_resource_with_the_instances_inp
     assert launch["rootBlockDevice"]["encrypted"] is True
     assert launch["tags"]["stack"] == "dev"
     assert launch["region"] == "us-east-1"
-    assert sorted(host.ignore_changes) == ["ami", "subnetId"]
+    assert sorted(host.ignore_changes) == ["ami", "associatePublicIpAddress", "subnetId"]
 
 
 def test_the_rest_of_the_stack_follows_the_spot_hosts_instance_id_and_addresses():
