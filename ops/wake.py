@@ -77,8 +77,8 @@ def wake(
     metis_config: Path | None = None,
 ) -> None:
     """Start the stopped hosts (a host still stopping first stops), then wait for the router."""
-    record = stack_record(aws, stack)
     hosts = stack_hosts(aws, stack)
+    record = stack_record(aws, stack)
     progress = Progress(clock, waits, say, clock.now())
     for host in hosts:
         say(f"{host.name} ({host.instance_id}, {host.instance_type}): {host.state}")

@@ -219,6 +219,18 @@ def test_wake_without_a_discovery_record_starts_nothing(cloud):
     assert aws.state(cloud.ec2, instance) == "stopped"
 
 
+def test_wake_of_an_unknown_stack_is_refused_and_starts_nothing(cloud):
+    instance = dev_stack(cloud)
+    cloud.ec2.stop_instances(InstanceIds=[instance])
+
+    _, error = lines(lambda say: wake(cloud.aws(), "staging", "k", FAST, VirtualClock(), say))
+
+    assert isinstance(error, UsageError)
+    assert str(error).startswith("no instances tagged project=metis-llm, stack=staging")
+    assert aws.state(cloud.ec2, instance) == "stopped"
+    assert "ec2:StartInstances" not in cloud.calls
+
+
 def insufficient_capacity(**_):
     return aws.ec2_error(
         "InsufficientInstanceCapacity",
