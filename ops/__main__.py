@@ -18,7 +18,8 @@ from ops import sleep, status, wake
 from ops.stack import OpsError
 
 COMMANDS = (wake, sleep, status)
-"""Each module: `add_parser(subparsers)`, which sets `run(args, say)` as the default."""
+"""Each module: `add_parser(subparsers)`, which sets `run(args, say)` as the default; `run`
+returns None when done (or an exit status) and raises OpsError when not."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,11 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        args.run(args, lambda line: print(line, flush=True))
+        exit_status = args.run(args, lambda line: print(line, flush=True))
     except OpsError as error:
         print(f"ops {args.command} {args.stack}: {error}", file=sys.stderr)
         return error.exit_code
-    return 0
+    return exit_status or 0
 
 
 if __name__ == "__main__":
