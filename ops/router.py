@@ -1,5 +1,7 @@
 """What `wake` asks the router before it calls the stack ready: each check returns None when
-it passed, or what is wrong. Standard library HTTP: the router speaks plain HTTP on its port.
+it passed, or what is wrong, over the standard library's urllib. Every URL starts from the
+discovery record's `router_url`, the program's `router_url` output (components/router.py):
+its scheme is decided there alone.
 
 The review check runs renderers/scripts/review_probe.py, the probe the deploy itself runs
 in the router container, here against the router's public URL with the key Metis uses."""
