@@ -13,6 +13,7 @@ settings = stack.settings
 backend = LlmBackend("metis-llm", settings, stack=pulumi.get_stack(), hf_token=stack.hf_token)
 
 pulumi.export("router_url", backend.router_url)
+pulumi.export("router_ca_certificate", backend.router_ca_certificate)
 pulumi.export("api_key", backend.api_key)
 pulumi.export("metis_config", backend.metis_config)
 pulumi.export("litellm_config", backend.litellm_config)

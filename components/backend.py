@@ -14,10 +14,13 @@ from components.keys import ApiKeys
 from components.network import Network, NetworkArgs
 from components.review_readiness import ReviewReadiness, ReviewReadinessArgs
 from components.router import Router, RouterArgs
+from components.router_domain import RouterDomain, RouterDomainArgs
+from components.router_tls import RouterTls, RouterTlsArgs
 from components.schedule import WorkingHours, WorkingHoursArgs
 from components.vllm_server import VllmServer, VllmServerArgs
 from config.services import CHAT, SERVICES, ServiceKey
 from config.settings import Settings
+from renderers.certificates import server_names
 from renderers.cost import hourly_cost, monthly_cost
 from renderers.metis import render_metis_config
 from renderers.remote_access import prune_images_script
@@ -29,6 +32,9 @@ class LlmBackend(pulumi.ComponentResource):
     of them, checked to answer Metis's review calls, with what Metis needs as attributes."""
 
     router_url: pulumi.Output[str]
+    router_ca_certificate: pulumi.Output[str]
+    """The CA (PEM) clients trust the router with; empty when they need none (domain mode:
+    a public certificate; plain HTTP)."""
     api_key: pulumi.Output[str]
     """The router key (secret)."""
     metis_config: pulumi.Output[str]
@@ -111,23 +117,52 @@ class LlmBackend(pulumi.ComponentResource):
                     child,
                 )
 
+        router_host = hosts[settings.router.host]
+        tls = None
+        if not settings.router.plain_http:
+            tls = RouterTls(
+                f"{name}-tls",
+                RouterTlsArgs(
+                    stack=stack,
+                    names=pulumi.Output.all(router_host.public_ip, region).apply(
+                        lambda values: server_names(*values)
+                    ),
+                ),
+                child,
+            )
         router = Router(
             f"{name}-router",
             RouterArgs(
                 settings=settings,
-                host=hosts[settings.router.host],
+                host=router_host,
                 private_ips={host: hosts[host].private_ip for host in hosts},
                 router_key=keys.router_key,
                 backend_key=keys.backend_key,
                 backends=list(servers.values()),
+                tls=tls,
             ),
             child,
         )
+        router_url = router.url
+        if settings.router.domain and network.load_balancer_security_group_id is not None:
+            router_url = RouterDomain(
+                f"{name}-domain",
+                RouterDomainArgs(
+                    domain=settings.router.domain,
+                    stack=stack,
+                    router_port=settings.router.port,
+                    router_instance_id=router_host.instance_id,
+                    vpc_id=network.vpc_id,
+                    subnet_id=settings.hosts[settings.router.host].subnet_id or network.subnet_id,
+                    security_group_id=network.load_balancer_security_group_id,
+                ),
+                child,
+            ).url
         ReviewReadiness(
             f"{name}-review-ready",
             ReviewReadinessArgs(
                 settings=settings,
-                router_host=hosts[settings.router.host],
+                router_host=router_host,
                 router=router,
                 chat_servers=[servers[CHAT.key, host] for host in settings.chat.hosts],
             ),
@@ -168,13 +203,16 @@ class LlmBackend(pulumi.ComponentResource):
             )
         Discovery(
             f"{name}-discovery",
-            DiscoveryArgs(settings=settings, stack=stack, router_url=router.url),
+            DiscoveryArgs(settings=settings, stack=stack, router_url=router_url),
             child,
         )
 
-        self.router_url = router.url
+        self.router_url = router_url
+        self.router_ca_certificate = (
+            tls.ca_cert_pem if tls and not settings.router.domain else pulumi.Output.from_input("")
+        )
         self.api_key = keys.router_key
-        self.metis_config = router.url.apply(lambda url: render_metis_config(settings, url))
+        self.metis_config = router_url.apply(lambda url: render_metis_config(settings, url))
         self.litellm_config = router.config_text
         self.hosts = pulumi.Output.all(
             **{
@@ -198,6 +236,7 @@ class LlmBackend(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "router_url": self.router_url,
+                "router_ca_certificate": self.router_ca_certificate,
                 "api_key": self.api_key,
                 "metis_config": self.metis_config,
                 "litellm_config": self.litellm_config,

@@ -12,7 +12,7 @@ import pulumi_aws as aws
 
 from components.tags import stack_tags
 from config.ports import VLLM_PORTS
-from config.settings import Settings
+from config.settings import DOMAIN_PORT, Settings
 
 SSH_PORT = 22
 
@@ -79,11 +79,24 @@ class IngressRule(NamedTuple):
     """cidr_ipv4, cidr_ipv6 or referenced_security_group_id."""
 
 
-def _router_rules(settings: Settings) -> list[IngressRule]:
-    """The router group's: the router port from the allowed CIDRs, nothing else."""
+def _router_rules(settings: Settings, lb_group_id: pulumi.Output[str] | None) -> list[IngressRule]:
+    """The router group's: the router port from the allowed CIDRs, nothing else; with a
+    domain, from the load balancer only (the allowed CIDRs filter at the load balancer)."""
     router = (settings.router.port, settings.router.port)
+    if lb_group_id is not None:
+        source = {"referenced_security_group_id": lb_group_id}
+        return [IngressRule("router-from-lb", "router from its load balancer", router, source)]
     return [
         IngressRule(f"router-{_rule_suffix(cidr)}", f"router from {cidr}", router, _cidr_args(cidr))
+        for cidr in settings.router.allowed_cidrs
+    ]
+
+
+def _load_balancer_rules(settings: Settings) -> list[IngressRule]:
+    """The load balancer group's (domain mode): HTTPS from the allowed CIDRs."""
+    https = (DOMAIN_PORT, DOMAIN_PORT)
+    return [
+        IngressRule(f"https-{_rule_suffix(cidr)}", f"HTTPS from {cidr}", https, _cidr_args(cidr))
         for cidr in settings.router.allowed_cidrs
     ]
 
@@ -127,6 +140,8 @@ class Network(pulumi.ComponentResource):
     """The group every host is in."""
     router_security_group_id: pulumi.Output[str]
     """The group only the router host is in."""
+    load_balancer_security_group_id: pulumi.Output[str] | None
+    """Domain mode only: the router's load balancer's group, which filters its callers."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("metis-llm:network:Network", name, None, opts)
@@ -164,11 +179,36 @@ class Network(pulumi.ComponentResource):
         )
         self.security_group_id = group.id
         self.router_security_group_id = router_group.id
-
-        for group_id, rules in (
+        groups = [
             (group.id, _host_rules(settings, group.id)),
-            (router_group.id, _router_rules(settings)),
-        ):
+            (router_group.id, _router_rules(settings, None)),
+        ]
+        self.load_balancer_security_group_id = None
+        if settings.router.domain:
+            lb_group = aws.ec2.SecurityGroup(
+                f"{name}-lb-sg",
+                vpc_id=self.vpc_id,
+                description=f"metis-llm {args.stack}: the router's load balancer; HTTPS from "
+                "allowed CIDRs",
+                tags=tags,
+                opts=child,
+            )
+            self.load_balancer_security_group_id = lb_group.id
+            groups[1] = (router_group.id, _router_rules(settings, lb_group.id))
+            groups.append((lb_group.id, _load_balancer_rules(settings)))
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-lb-to-router",
+                security_group_id=lb_group.id,
+                description="to the router and its health check",
+                ip_protocol="tcp",
+                from_port=settings.router.port,
+                to_port=settings.router.port,
+                referenced_security_group_id=router_group.id,
+                tags=tags,
+                opts=child,
+            )
+
+        for group_id, rules in groups:
             for rule in rules:
                 aws.vpc.SecurityGroupIngressRule(
                     f"{name}-{rule.suffix}",
@@ -197,5 +237,6 @@ class Network(pulumi.ComponentResource):
                 "subnet_id": self.subnet_id,
                 "security_group_id": self.security_group_id,
                 "router_security_group_id": self.router_security_group_id,
+                "load_balancer_security_group_id": self.load_balancer_security_group_id,
             }
         )

@@ -16,18 +16,19 @@ from components.containers import (
     secret_envs,
 )
 from components.host import Host
+from components.router_tls import RouterTls
 from config.settings import Settings
+from renderers.certificates import CA_FILE, CERT_FILE, KEY_FILE
 from renderers.litellm import (
     CONFIG_PATH,
     CONTAINER_NAME,
     MASTER_KEY_ENV,
     PLAIN_ENV,
     ROUTER_BACKEND_KEY_ENV,
-    ROUTER_HEALTH_PATH,
     litellm_command,
     render_litellm_config,
+    router_health_probe,
 )
-from renderers.probes import HttpProbe
 
 READY_TIMEOUT_SECONDS = 300
 
@@ -42,6 +43,21 @@ class RouterArgs:
     backend_key: pulumi.Input[str]
     backends: Sequence[pulumi.Resource]
     """The vLLM servers: the router starts after they are healthy."""
+    tls: RouterTls | None
+    """The certificate it serves; None only when plain HTTP was asked for."""
+
+
+def tls_uploads(tls: RouterTls) -> list[docker.ContainerUploadArgs]:
+    """The CA, the certificate and the key as files in the container. Uploads travel through
+    the Docker API over the provider's SSH connection, so the key is on no command line; it
+    stays a secret in state (a secret input keeps its resource property secret). A new
+    certificate changes an upload, which replaces the container (uploads are ForceNew):
+    the router reads its certificate at start only."""
+    return [
+        docker.ContainerUploadArgs(file=CA_FILE, content=tls.ca_cert_pem),
+        docker.ContainerUploadArgs(file=CERT_FILE, content=tls.cert_pem),
+        docker.ContainerUploadArgs(file=KEY_FILE, content=pulumi.Output.secret(tls.key_pem)),
+    ]
 
 
 class Router(pulumi.ComponentResource):
@@ -49,7 +65,7 @@ class Router(pulumi.ComponentResource):
     keys by environment, the router port published for the security group to filter."""
 
     url: pulumi.Output[str]
-    """`http://<public address>:<port>/v1`: what Metis's base_url is."""
+    """`https://<Elastic IP>:<port>/v1` (`http://` when plain HTTP was asked for)."""
     config_text: pulumi.Output[str]
     """The rendered router config (no secret values in it)."""
     container: docker.Container
@@ -78,8 +94,11 @@ class Router(pulumi.ComponentResource):
                 {MASTER_KEY_ENV: args.router_key, ROUTER_BACKEND_KEY_ENV: args.backend_key},
             ),
             ports=[docker.ContainerPortArgs(internal=port, external=port)],
-            uploads=[docker.ContainerUploadArgs(file=CONFIG_PATH, content=self.config_text)],
-            healthcheck=healthcheck(HttpProbe(port=port, path=ROUTER_HEALTH_PATH)),
+            uploads=[
+                docker.ContainerUploadArgs(file=CONFIG_PATH, content=self.config_text),
+                *(tls_uploads(args.tls) if args.tls else []),
+            ],
+            healthcheck=healthcheck(router_health_probe(settings)),
             labels=[instance_label(host.instance_id)],
             restart="unless-stopped",
             must_run=True,
@@ -87,7 +106,8 @@ class Router(pulumi.ComponentResource):
             wait_timeout=READY_TIMEOUT_SECONDS,
             opts=container_options(on_host, READY_TIMEOUT_SECONDS, after=args.backends),
         )
-        self.url = pulumi.Output.format("http://{0}:{1}/v1", host.public_ip, port)
+        scheme = "https" if args.tls else "http"
+        self.url = pulumi.Output.format("{0}://{1}:{2}/v1", scheme, host.public_ip, port)
         self.register_outputs(
             {"url": self.url, "config_text": self.config_text, "container_id": self.container.id}
         )

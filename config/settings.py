@@ -95,6 +95,22 @@ class EmbeddingConfig(ServiceConfig):
         return self.dimension
 
 
+DOMAIN_PORT = 443
+TlsMode = Literal["self-signed", "domain", "plain-http"]
+
+DNS_NAME = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"
+"""A fully qualified DNS name in lower case, without the trailing dot."""
+
+
+class RouterDomainConfig(StrictModel):
+    """`metis-llm:router.domain`: serve the router under a name of a Route53 hosted zone,
+    with an ACM certificate on a load balancer's TLS listener."""
+
+    hosted_zone_id: str = Field(pattern=r"^Z[0-9A-Z]{1,32}$")
+    name: str = Field(max_length=253, pattern=DNS_NAME)
+    """The router's name, inside the hosted zone (e.g. llm.example.com)."""
+
+
 class RouterConfig(StrictModel):
     """`metis-llm:router`: the LiteLLM proxy, the only service reachable from outside."""
 
@@ -107,6 +123,22 @@ class RouterConfig(StrictModel):
     num_workers: int = Field(default=2, ge=1, le=64)
     timeout_seconds: int = Field(default=600, ge=10, le=3600)
     """Per request to a backend; long code reviews take minutes."""
+    domain: RouterDomainConfig | None = None
+    """Left out, the router serves HTTPS with the stack's own CA at its Elastic IP."""
+    plain_http: bool = False
+    """Serve plain HTTP: code under review and the router key cross the network in clear.
+    Only on request, never with a domain."""
+
+    @property
+    def tls_mode(self) -> TlsMode:
+        if self.plain_http:
+            return "plain-http"
+        return "domain" if self.domain else "self-signed"
+
+    @property
+    def public_port(self) -> int:
+        """The port clients call: the load balancer's 443 in domain mode, else the router's."""
+        return DOMAIN_PORT if self.domain else self.port
 
 
 class AccessConfig(StrictModel):

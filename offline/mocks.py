@@ -41,8 +41,61 @@ def public_ip(name: str) -> str:
     return f"203.0.113.{_octets(name)[1]}"
 
 
+def mock_pem(label: str, *parts: object) -> str:
+    """A PEM-shaped stand-in that changes whenever what it derives from changes."""
+    return f"-----BEGIN {label}-----\nmock{_digest(repr(parts), 40)}\n-----END {label}-----\n"
+
+
+def _tls_computed(resource_type: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """What pulumi-tls would compute: keys from the name, certificates and requests from
+    their inputs (a changed name or signer gives a changed certificate, as for real)."""
+    kind = resource_type.rsplit(":", 1)[-1]
+    if kind == "PrivateKey":
+        return {"privateKeyPem": mock_pem("EC PRIVATE KEY", name), "publicKeyPem": mock_pem(
+            "PUBLIC KEY", name)}  # fmt: skip
+    if kind == "CertRequest":
+        return {"certRequestPem": mock_pem("CERTIFICATE REQUEST", name, sorted(inputs.items()))}
+    if kind in ("SelfSignedCert", "LocallySignedCert"):
+        return {"certPem": mock_pem("CERTIFICATE", name, sorted(inputs.items()))}
+    return {}
+
+
+def _domain_computed(resource_type: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """What ACM, ELB and Route53 would compute for the domain mode."""
+    if resource_type == "aws:acm/certificate:Certificate":
+        domain = inputs.get("domainName", "")
+        return {
+            "arn": f"arn:aws:acm:us-east-1:123456789012:certificate/{_digest(name)}",
+            "domainValidationOptions": [
+                {
+                    "domainName": domain,
+                    "resourceRecordName": f"_{_digest(domain, 32)}.{domain}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": f"_{_digest(name, 32)}.acm-validations.aws.",
+                }
+            ],
+        }
+    if resource_type == "aws:acm/certificateValidation:CertificateValidation":
+        return {"certificateArn": inputs.get("certificateArn")}
+    if resource_type == "aws:lb/loadBalancer:LoadBalancer":
+        return {
+            "arn": f"arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/{name}",
+            "dnsName": f"{name}-{_digest(name, 8)}.elb.us-east-1.amazonaws.com",
+            "zoneId": "Z26RNL4JYFTOTI",
+        }
+    if resource_type == "aws:lb/targetGroup:TargetGroup":
+        return {"arn": f"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/{name}"}
+    if resource_type == "aws:route53/record:Record":
+        return {"fqdn": str(inputs.get("name", "")).rstrip(".")}
+    return {}
+
+
 def _computed(resource_type: str, name: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
     """What the cloud would add to a resource's inputs."""
+    if resource_type.startswith("tls:"):
+        return _tls_computed(resource_type, name, inputs)
+    if resource_type.split(":")[1].split("/")[0] in ("acm", "lb", "route53"):
+        return _domain_computed(resource_type, name, inputs)
     if resource_type in INSTANCE_TYPES:
         instance_id = _resource_id(resource_type, name)
         computed = {

@@ -83,10 +83,23 @@ def public_router_warning(settings: Settings) -> str | None:
         return None
     wide = public_blocks(router.allowed_cidrs)
     return (
-        f"WARNING: THE ROUTER IS OPEN TO {reach(wide).upper()}: tcp {router.port} from "
+        f"WARNING: THE ROUTER IS OPEN TO {reach(wide).upper()}: tcp {router.public_port} from "
         f"{' and '.join(wide)} (metis-llm:router.allow_public: true). Only the router key "
         "protects your models. The policy pack refuses this unless its config sets "
-        f"no-world-ingress.allowPublicRouterPort: {router.port}."
+        f"no-world-ingress.allowPublicRouterPort: {router.public_port}."
+    )
+
+
+def plain_http_warning(settings: Settings) -> str | None:
+    """A banner when the router serves plain HTTP (only on request: router.plain_http)."""
+    router = settings.router
+    if not router.plain_http:
+        return None
+    return (
+        f"WARNING: THE ROUTER SERVES PLAIN HTTP: tcp {router.port} "
+        "(metis-llm:router.plain_http: true). The code under review and the router key cross "
+        "the network in clear text. The policy pack refuses this for a router open to the "
+        "internet; remove plain_http to serve HTTPS with the stack's own CA."
     )
 
 
@@ -109,7 +122,11 @@ def file_sections(out_dir: Path, files: Mapping[str, str]) -> list[str]:
 def render_plan(plan: Plan, out_dir: Path, files: Mapping[str, str]) -> str:
     registrations = plan.run.registrations
     components = sum(not registration.custom for registration in registrations)
-    notices = [public_router_warning(plan.settings), real_run_refusal(plan.settings)]
+    notices = [
+        public_router_warning(plan.settings),
+        plain_http_warning(plan.settings),
+        real_run_refusal(plan.settings),
+    ]
     sections = [
         f"Offline plan: stack {plan.stack} ({display_path(plan.stack_file)})\n{MOCKED}",
         *(notice for notice in notices if notice),

@@ -14,6 +14,8 @@ import yaml
 
 from config.services import SERVICES, ServiceKey
 from config.settings import Settings
+from renderers.certificates import CA_FILE, CERT_FILE, KEY_FILE
+from renderers.probes import HttpProbe
 
 CONTAINER_NAME = "litellm"
 MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
@@ -107,10 +109,23 @@ def render_litellm_config(settings: Settings, private_ips: Mapping[str, str]) ->
     return yaml.safe_dump(litellm_config(settings, private_ips), sort_keys=False)
 
 
+def tls_flags(cert_file: str = CERT_FILE, key_file: str = KEY_FILE) -> list[str]:
+    """LiteLLM serves TLS itself (uvicorn) with both paths; with only one of them it would
+    silently serve plain HTTP (litellm/proxy/proxy_cli.py 1.108.7), so they go together."""
+    return ["--ssl_keyfile_path", key_file, "--ssl_certfile_path", cert_file]
+
+
 def litellm_command(settings: Settings) -> list[str]:
     """Flags only: the image's ENTRYPOINT already runs `litellm`."""
     return [
         "--config", CONFIG_PATH,
         "--port", str(settings.router.port),
         "--num_workers", str(settings.router.num_workers),
+        *([] if settings.router.plain_http else tls_flags()),
     ]  # fmt: skip
+
+
+def router_health_probe(settings: Settings) -> HttpProbe:
+    """The router container's health check, over the scheme it serves."""
+    ca_file = None if settings.router.plain_http else CA_FILE
+    return HttpProbe(port=settings.router.port, path=ROUTER_HEALTH_PATH, ca_file=ca_file)

@@ -21,6 +21,29 @@ HEADER = """\
 #   export VLLM_API_KEY="$(pulumi stack output api_key --show-secrets)"
 """
 
+CA_BUNDLE = "metis-llm-ca-bundle.pem"
+TRUST: dict[str, str] = {
+    "self-signed": f"""\
+# The router serves HTTPS with a certificate of this stack's own CA. Metis's clients
+# (openai/httpx) trust the one CA file SSL_CERT_FILE names, instead of their public roots:
+# give them a bundle of the public roots plus this CA, in the shell that runs metis:
+#   pulumi stack output router_ca_certificate > metis-llm-ca.pem
+#   cat "$(python3 -m certifi)" metis-llm-ca.pem > {CA_BUNDLE}
+#   export SSL_CERT_FILE="$PWD/{CA_BUNDLE}"
+# (python3: any Python with certifi, e.g. Metis's own. REQUESTS_CA_BUNDLE and the OS trust
+# store are not read, and SSL_CERT_FILE wins over SSL_CERT_DIR.)
+""",
+    "domain": """\
+# The router serves HTTPS under its domain with a public (ACM) certificate: Metis trusts
+# it with its default roots, nothing to set up.
+""",
+    "plain-http": """\
+# WARNING: plain HTTP (metis-llm:router.plain_http): the code under review and the router
+# key cross the network in clear text.
+""",
+}
+"""How Metis trusts the router, per TLS mode (docs/reference/https.md)."""
+
 
 def metis_config(settings: Settings, router_url: str) -> dict[str, Any]:
     chat, embedding, metis = settings.chat, settings.embedding, settings.metis
@@ -56,4 +79,5 @@ def metis_config(settings: Settings, router_url: str) -> dict[str, Any]:
 
 def render_metis_config(settings: Settings, router_url: str) -> str:
     body = yaml.safe_dump(metis_config(settings, router_url), sort_keys=False)
-    return HEADER.format(version=settings.metis.version) + body
+    header = HEADER.format(version=settings.metis.version) + TRUST[settings.router.tls_mode]
+    return header + body

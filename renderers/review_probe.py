@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from config.settings import Settings
+from renderers.certificates import CA_FILE
 from renderers.litellm import CONTAINER_NAME
 from renderers.script_files import script_text
 
@@ -58,8 +59,10 @@ TIMEOUT_SECONDS = 300
 
 def review_probe_config(settings: Settings) -> dict[str, Any]:
     """What the probe sends where, and the schema its answer must fit."""
+    scheme = "http" if settings.router.plain_http else "https"
     return {
-        "url": f"http://127.0.0.1:{settings.router.port}/v1/responses",
+        "url": f"{scheme}://127.0.0.1:{settings.router.port}/v1/responses",
+        "ca_file": None if settings.router.plain_http else CA_FILE,
         "function": PROBE_FUNCTION,
         "schema": PROBE_SCHEMA,
         "request": {

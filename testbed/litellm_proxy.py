@@ -32,16 +32,18 @@ import contextlib
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
 
-from renderers.litellm import MASTER_KEY_ENV, PLAIN_ENV, ROUTER_BACKEND_KEY_ENV
+from renderers.litellm import MASTER_KEY_ENV, PLAIN_ENV, ROUTER_BACKEND_KEY_ENV, tls_flags
+from testbed.certificates import TlsFiles
 from testbed.lifecycle import HOST, BackgroundServer, free_port
 
 LITELLM = Path(sys.executable).with_name("litellm")
@@ -121,6 +123,8 @@ class LitellmProxy(BackgroundServer):
         port: int | None = None,
         env: Mapping[str, str] | None = None,
         start_timeout: float = 120.0,
+        tls: TlsFiles | None = None,
+        extra_args: Sequence[str] = (),
     ) -> None:
         """Describe the proxy; nothing runs until :meth:`start`.
 
@@ -132,7 +136,11 @@ class LitellmProxy(BackgroundServer):
             port: ``--port``; a free one by default.
             env: extra environment variables (override the defaults).
             start_timeout: seconds to wait for ``/health/readiness``.
+            tls: serve HTTPS with these files (the router's TLS flags, as rendered).
+            extra_args: more CLI flags (e.g. ``--run_granian``).
         """
+        self.tls = tls
+        self.extra_args = list(extra_args)
         self.config_text = config_text
         self.master_key = master_key
         self.num_workers = num_workers
@@ -145,13 +153,19 @@ class LitellmProxy(BackgroundServer):
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT`` (health routes live here)."""
-        return f"http://{HOST}:{self.port}"
+        """``http(s)://127.0.0.1:PORT`` (health routes live here)."""
+        return f"{'https' if self.tls else 'http'}://{HOST}:{self.port}"
 
     @property
     def base_url(self) -> str:
-        """The OpenAI base URL, ``http://127.0.0.1:PORT/v1``."""
+        """The OpenAI base URL, ``http(s)://127.0.0.1:PORT/v1``."""
         return f"{self.url}/v1"
+
+    def verify(self) -> ssl.SSLContext | bool:
+        """What an httpx client given explicitly should verify with: the proxy's CA."""
+        if self.tls is None:
+            return True
+        return ssl.create_default_context(cafile=str(self.tls.ca_file))
 
     @property
     def pid(self) -> int | None:
@@ -186,6 +200,9 @@ class LitellmProxy(BackgroundServer):
         (self._workdir / CONFIG_NAME).write_text(self.config_text)
         command = [str(LITELLM), "--config", CONFIG_NAME, "--host", HOST, "--port", str(self.port)]
         command += ["--num_workers", str(self.num_workers)]
+        if self.tls is not None:
+            command += tls_flags(str(self.tls.cert_file), str(self.tls.key_file))
+        command += self.extra_args
         with (self._workdir / "proxy.log").open("wb") as log:
             self._process = subprocess.Popen(
                 command,
@@ -199,7 +216,8 @@ class LitellmProxy(BackgroundServer):
 
     def _ready(self) -> bool:
         try:
-            return httpx.get(f"{self.url}{READINESS_PATH}", timeout=2.0).status_code == 200
+            answer = httpx.get(f"{self.url}{READINESS_PATH}", timeout=2.0, verify=self.verify())
+            return answer.status_code == 200
         except httpx.TransportError:
             return False
 

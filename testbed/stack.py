@@ -10,6 +10,7 @@ from typing import Any
 from config.settings import Settings
 from renderers.litellm import Deployment, render_litellm_config
 from renderers.vllm import vllm_command
+from testbed.certificates import loopback_certificates
 from testbed.fake_vllm import FakeVllm
 from testbed.litellm_proxy import LitellmProxy
 
@@ -43,10 +44,13 @@ def replica_server(
 def stack_router(
     settings: Settings, addresses: dict[str, str], *, router_key: str, backend_key: str
 ) -> LitellmProxy:
-    """The real proxy with the stack's rendered config and workers (not started)."""
+    """The real proxy with the stack's rendered config, workers and scheme (not started):
+    HTTPS with test-mode certificates (renderers/certificates.py plus a 127.0.0.1 name)
+    unless the stack asks for plain HTTP."""
     return LitellmProxy(
         render_litellm_config(settings, addresses),
         master_key=router_key,
         backend_key=backend_key,
         num_workers=settings.router.num_workers,
+        tls=None if settings.router.plain_http else loopback_certificates(),
     )

@@ -42,6 +42,20 @@ def moto() -> Iterator[str]:
         yield server.endpoint
 
 
+@pytest.fixture(autouse=True)
+def clients_trust_the_test_router_ca(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """End-to-end clients trust the test routers' CA the way Metis's do: SSL_CERT_FILE (this
+    machine exports its own SSL_CERT_FILE and SSL_CERT_DIR, which would decide otherwise)."""
+    if request.node.get_closest_marker("e2e") is None:
+        return
+    from testbed.certificates import loopback_certificates
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(loopback_certificates().ca_file))
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+
+
 @pytest.fixture
 def minimal_raw() -> dict[str, Any]:
     """The smallest valid stack config: everything else comes from the defaults."""

@@ -5,11 +5,14 @@ import yaml
 
 from components.keys import ApiKeys
 from components.router import Router, RouterArgs
+from components.router_tls import RouterTls, RouterTlsArgs
 from components.vllm_server import VllmServer, VllmServerArgs
 from offline.harness import is_secret
+from offline.mocks import mock_pem
+from renderers.certificates import server_names
 from renderers.vllm import START_AFTER_ENTRYPOINT, vllm_server
 from tests.component_cases import build, host_for, inputs
-from tests.config_cases import valid
+from tests.config_cases import valid, with_changes
 from tests.support.stacks import stack_run
 
 CONTAINER = "docker:index/container:Container"
@@ -136,6 +139,10 @@ def router_run(settings):
     def program():
         host = host_for(settings, stable_address=True)
         backend = pulumi.CustomResource("test:index:Backend", "backend-stand-in")
+        tls = None
+        if not settings.router.plain_http:
+            names = host.public_ip.apply(lambda ip: server_names(ip, "eu-west-1"))
+            tls = RouterTls("tls", RouterTlsArgs(stack="test", names=names))
         router = Router(
             "rt",
             RouterArgs(
@@ -145,10 +152,14 @@ def router_run(settings):
                 router_key=pulumi.Output.secret("sk-router"),
                 backend_key=pulumi.Output.secret("backend"),
                 backends=[backend],
+                tls=tls,
             ),
         )
         pulumi.export("url", router.url)
         pulumi.export("config", router.config_text)
+        if tls:
+            pulumi.export("ca", tls.ca_cert_pem)
+            pulumi.export("cert", tls.cert_pem)
 
     return build(program)
 
@@ -156,7 +167,7 @@ def router_run(settings):
 def test_router_uploads_the_rendered_config_with_the_backends_private_ips(minimal_raw):
     run = router_run(valid(minimal_raw))
     (container,) = run.of_type(CONTAINER)
-    (upload,) = inputs(container)["uploads"]
+    upload = inputs(container)["uploads"][0]
     assert upload["file"] == "/app/config.yaml"
     config = yaml.safe_load(upload["content"])
     assert config["model_list"][0]["litellm_params"]["api_base"].startswith("http://10.")
@@ -196,12 +207,56 @@ def test_the_router_container_has_the_same_timeouts_and_replacement_rule(minimal
     assert container.inputs["labels"][0]["label"] == "metis-llm.instance"
 
 
-def test_router_url_is_the_stable_public_address(minimal_raw):
+def test_router_url_is_https_at_the_stable_public_address(minimal_raw):
     run = router_run(valid(minimal_raw))
     (address,) = run.of_type("aws:ec2/eip:Eip")
-    assert run.outputs["url"].value.startswith("http://203.0.113.")
+    assert run.outputs["url"].value.startswith("https://203.0.113.")
     assert run.outputs["url"].value.endswith(":8888/v1")
     assert address.inputs["domain"] == "vpc"
+
+
+def tls_uploads_of(run):
+    (container,) = run.of_type(CONTAINER)
+    return {upload["file"]: upload["content"] for upload in inputs(container)["uploads"][1:]}
+
+
+def test_router_gets_the_ca_its_certificate_and_key_as_uploaded_files(minimal_raw):
+    run = router_run(valid(minimal_raw))
+    assert tls_uploads_of(run) == {
+        "/app/router-ca.pem": run.outputs["ca"].value,
+        "/app/router-cert.pem": run.outputs["cert"].value,
+        "/app/router-key.pem": mock_pem("EC PRIVATE KEY", "tls-server-key"),
+    }
+
+
+def test_router_uploads_are_a_secret_once_they_carry_the_key(minimal_raw):
+    (container,) = router_run(valid(minimal_raw)).of_type(CONTAINER)
+    assert is_secret(container.inputs["uploads"])
+    assert inputs(container)["uploads"][3]["file"] == "/app/router-key.pem"
+    assert "PRIVATE KEY" not in " ".join(container.inputs["command"])
+
+
+def test_router_serves_tls_from_the_uploaded_files(minimal_raw):
+    (container,) = router_run(valid(minimal_raw)).of_type(CONTAINER)
+    command = container.inputs["command"]
+    assert command[command.index("--ssl_keyfile_path") + 1] == "/app/router-key.pem"
+    assert command[command.index("--ssl_certfile_path") + 1] == "/app/router-cert.pem"
+
+
+def test_router_health_check_calls_https_trusting_the_stacks_ca(minimal_raw):
+    (container,) = router_run(valid(minimal_raw)).of_type(CONTAINER)
+    code = container.inputs["healthcheck"]["tests"][-1]
+    assert "https://127.0.0.1:8888/health/liveliness" in code
+    assert "cafile='/app/router-ca.pem'" in code
+
+
+def test_plain_http_router_has_no_certificate_and_an_http_url(minimal_raw):
+    run = router_run(valid(with_changes(minimal_raw, router={"plain_http": True})))
+    (container,) = run.of_type(CONTAINER)
+    assert run.of_type("tls:index/locallySignedCert:LocallySignedCert") == []
+    assert len(container.inputs["uploads"]) == 1
+    assert "--ssl_certfile_path" not in container.inputs["command"]
+    assert run.outputs["url"].value.startswith("http://203.0.113.")
 
 
 def test_router_key_starts_with_sk_and_is_secret():

@@ -25,6 +25,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "ssh access": {"access": {"mode": "ssh", "admin_cidrs": ["198.51.100.0/24"]}},
     "spot hosts": {"hosts": {"gpu-1": {"instance_type": "g6.xlarge", "spot": True}}},
     "a given subnet": {"network": {"subnet_id": "subnet-0123456789abcdef0"}},
+    "a domain": {
+        "router": {"domain": {"hosted_zone_id": "Z0123456789ABCDEFGHIJ", "name": "llm.example.com"}}
+    },
 }
 
 
@@ -160,12 +163,21 @@ def test_the_deployer_passes_the_schedule_role_only_to_eventbridge_scheduler():
     }
 
 
-def test_the_deployer_creates_only_the_service_linked_role_alarm_actions_use():
-    statements = {s["Sid"]: s for s in _policy("deployer-policy.json")["Statement"]}
-    (role,) = [s for s in statements.values() if "iam:CreateServiceLinkedRole" in s["Action"]]
+LINKED = "aws-service-role"
 
-    assert role["Resource"].endswith("/events.amazonaws.com/AWSServiceRoleForCloudWatchEvents")
-    assert role["Condition"] == {"StringEquals": {"iam:AWSServiceName": "events.amazonaws.com"}}
+
+def test_the_deployer_creates_only_the_service_linked_roles_alarm_actions_and_the_nlb_use():
+    statements = _policy("deployer-policy.json")["Statement"]
+    roles = [s for s in statements if "iam:CreateServiceLinkedRole" in s["Action"]]
+
+    assert {
+        s["Condition"]["StringEquals"]["iam:AWSServiceName"]: s["Resource"].split(":role/")[1]
+        for s in roles
+    } == {
+        "events.amazonaws.com": f"{LINKED}/events.amazonaws.com/AWSServiceRoleForCloudWatchEvents",
+        "elasticloadbalancing.amazonaws.com": f"{LINKED}/elasticloadbalancing.amazonaws.com/*",
+    }
+    assert all(set(s["Condition"]) == {"StringEquals"} for s in roles)
 
 
 def test_schedules_alarms_and_the_discovery_record_are_scoped_to_the_projects_names():

@@ -30,6 +30,7 @@ from tests.support.metis_cli import (
     REVIEW_TOOL,
     MetisRun,
     SarifResult,
+    ca_bundle,
     findings_by_file,
     install_metis,
     run_metis,
@@ -176,6 +177,9 @@ def review_through(stack: str, workdir: Path, metis: Path, *, tool_flags: bool =
             ],
             api_key=ROUTER_KEY,
             home=home,
+            ssl_cert_file=ca_bundle(metis, proxy.tls.ca_file, workdir / "ca-bundle.pem")
+            if proxy.tls
+            else None,
         )
     return Review(
         settings,

@@ -87,7 +87,9 @@ def test_tree_shows_every_resource_under_its_parent(run: ProgramRun) -> None:
         "ports[0].internal: 8000",
         "envs.VLLM_API_KEY: [secret]",
         "envs.LITELLM_MASTER_KEY: [secret]",
-        "uploads[0].file: /app/config.yaml",
+        "uploads[3].content: [secret]",
+        "ecdsaCurve: P256",
+        "validityPeriodHours: 8760",
     ],
 )
 def test_dev_tree_shows_the_inputs_a_reviewer_checks(line: str) -> None:
@@ -322,6 +324,18 @@ def test_a_public_router_is_announced_loudly(
     assert main(["plan", str(stack_file), "--out", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
     assert f"WARNING: THE ROUTER IS OPEN TO {shown}" in out
+
+
+def test_a_plain_http_router_is_announced_loudly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    router = {**stack_raw_config("dev")["router"], "plain_http": True}
+    stack_file = _write_stack(tmp_path / "Pulumi.dev.yaml", {"metis-llm:router": router})
+
+    assert main(["plan", str(stack_file), "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "WARNING: THE ROUTER SERVES PLAIN HTTP: tcp 8888" in out
+    assert "router_url: http://" in out
 
 
 def test_a_router_open_to_listed_cidrs_only_gets_no_warning(

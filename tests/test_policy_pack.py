@@ -416,3 +416,31 @@ def test_a_schedule_role_widened_to_every_instance_is_refused_against_the_role(a
     assert {(f.policy, f.resource) for f in found} == {
         ("scheduler-roles-scoped", "metis-llm-hours-role")
     }
+
+
+# A public router without TLS
+
+
+def public_router_run(**changes: object) -> ProgramRun:
+    config, _ = stack_file_config(STACK_FILES["dev"])
+    router = json.loads(config["metis-llm:router"])
+    config["metis-llm:router"] = json.dumps(
+        {**router, "allow_public": True, "allowed_cidrs": WORLD, **changes}
+    )
+    return run_program(config)
+
+
+def test_a_public_router_serving_plain_http_is_refused_even_where_the_port_is_allowed(analyzer):
+    run = public_router_run(plain_http=True)
+    config = {"no-world-ingress": {"allowPublicRouterPort": 8888}}
+    found = findings(analyzer, run.registrations, config)
+    assert {f.policy for f in found} == {"public-router-tls"}
+    assert {f.resource for f in found} == router_rules_from_the_world(run)
+    assert all("where the router serves plain HTTP" in f.message for f in found)
+
+
+def test_a_public_router_behind_a_domains_tls_listener_passes(analyzer):
+    domain = {"hosted_zone_id": "Z0123456789ABCDEFGHIJ", "name": "llm.example.com"}
+    run = public_router_run(domain=domain)
+    config = {"no-world-ingress": {"allowPublicRouterPort": 443}}
+    assert findings(analyzer, run.registrations, config) == []

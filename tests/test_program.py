@@ -18,7 +18,7 @@ from tests.support.stacks import STACK_FILES, stack_raw_config, stack_run
 
 OUTPUTS = {
     "router_url", "api_key", "metis_config", "litellm_config", "chat_model", "embedding_model",
-    "embed_dim", "hosts", "hourly_cost_usd", "monthly_cost_usd",
+    "embed_dim", "hosts", "hourly_cost_usd", "monthly_cost_usd", "router_ca_certificate",
 }  # fmt: skip
 WORLD = {"0.0.0.0/0", "::/0"}
 
@@ -40,13 +40,35 @@ def test_only_the_api_key_is_secret(run):
     assert {name for name, output in run.outputs.items() if output.secret} == {"api_key"}
 
 
-def test_router_url_is_the_router_hosts_public_address_and_port(run, stack_name):
+def test_router_url_is_https_at_the_router_hosts_public_address_and_port(run, stack_name):
     settings = valid(stack_raw_config(stack_name))
     router_host = run.outputs["hosts"].value[settings.router.host]
     assert (
         run.outputs["router_url"].value
-        == f"http://{router_host['public_ip']}:{settings.router.port}/v1"
+        == f"https://{router_host['public_ip']}:{settings.router.port}/v1"
     )
+
+
+def test_router_ca_certificate_is_the_stacks_ca_and_no_secret(run):
+    (ca,) = run.of_type("tls:index/selfSignedCert:SelfSignedCert")
+    output = run.outputs["router_ca_certificate"]
+    assert output.value.startswith("-----BEGIN CERTIFICATE-----")
+    assert not output.secret
+    assert ca.inputs["isCaCertificate"] is True
+
+
+def test_the_server_certificate_covers_the_elastic_ip_and_its_public_dns_name(run, stack_name):
+    settings = valid(stack_raw_config(stack_name))
+    ip = run.outputs["hosts"].value[settings.router.host]["public_ip"]
+    (request,) = run.of_type("tls:index/certRequest:CertRequest")
+    assert request.inputs["ipAddresses"] == [ip]
+    assert request.inputs["dnsNames"] == [f"ec2-{ip.replace('.', '-')}.compute-1.amazonaws.com"]
+
+
+def test_metis_config_tells_how_to_trust_the_stacks_ca(run):
+    text = run.outputs["metis_config"].value
+    assert "pulumi stack output router_ca_certificate > metis-llm-ca.pem" in text
+    assert 'export SSL_CERT_FILE="$PWD/metis-llm-ca-bundle.pem"' in text
 
 
 def test_api_key_is_a_litellm_master_key(run):
@@ -249,3 +271,84 @@ def test_invalid_config_stops_the_program_with_one_message_before_any_resource()
     with pytest.raises(pulumi.RunError, match=r"metis-llm:chat.tensor_parallel_size = 3") as caught:
         run_program(config)
     assert "Traceback" not in str(caught.value)
+
+
+DOMAIN = {"hosted_zone_id": "Z0123456789ABCDEFGHIJ", "name": "llm.example.com"}
+
+
+@pytest.fixture(scope="module")
+def domain_run():
+    return run_program(with_stack_changes("dev", router={"domain": DOMAIN}))
+
+
+def test_domain_mode_router_url_is_the_name_over_https(domain_run):
+    assert domain_run.outputs["router_url"].value == "https://llm.example.com/v1"
+
+
+def test_domain_mode_needs_no_ca_from_clients(domain_run):
+    assert domain_run.outputs["router_ca_certificate"].value == ""
+    assert "public (ACM) certificate" in domain_run.outputs["metis_config"].value
+
+
+def test_domain_mode_validates_an_acm_certificate_through_the_zone(domain_run):
+    (certificate,) = domain_run.of_type("aws:acm/certificate:Certificate")
+    (validation,) = domain_run.of_type("aws:acm/certificateValidation:CertificateValidation")
+    records = domain_run.of_type("aws:route53/record:Record")
+    assert certificate.inputs["domainName"] == "llm.example.com"
+    assert certificate.inputs["validationMethod"] == "DNS"
+    assert {r.inputs["zoneId"] for r in records} == {DOMAIN["hosted_zone_id"]}
+    (validation_record,) = [r for r in records if r.inputs["type"] == "CNAME"]
+    assert validation.inputs["validationRecordFqdns"] == [
+        validation_record.inputs["name"].rstrip(".")
+    ]
+
+
+def test_domain_mode_listens_with_tls_on_443_with_a_tls13_policy(domain_run):
+    (listener,) = domain_run.of_type("aws:lb/listener:Listener")
+    (balancer,) = domain_run.of_type("aws:lb/loadBalancer:LoadBalancer")
+    assert (listener.inputs["port"], listener.inputs["protocol"]) == (443, "TLS")
+    assert listener.inputs["sslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert listener.inputs["certificateArn"].startswith("arn:aws:acm:")
+    assert balancer.inputs["loadBalancerType"] == "network"
+    assert len(balancer.inputs["securityGroups"]) == 1
+
+
+def test_domain_mode_forwards_over_tls_to_the_router_instance(domain_run):
+    (targets,) = domain_run.of_type("aws:lb/targetGroup:TargetGroup")
+    (attachment,) = domain_run.of_type("aws:lb/targetGroupAttachment:TargetGroupAttachment")
+    (router_instance,) = [
+        r for r in domain_run.of_type("aws:ec2/instance:Instance") if "gpu-1" in r.name
+    ]
+    assert (targets.inputs["protocol"], targets.inputs["port"]) == ("TLS", 8888)
+    assert targets.inputs["healthCheck"]["path"] == "/health/liveliness"
+    assert attachment.inputs["targetId"] == router_instance.resource_id
+
+
+def test_domain_mode_aliases_the_name_to_the_load_balancer(domain_run):
+    (alias,) = [
+        r for r in domain_run.of_type("aws:route53/record:Record") if r.inputs["type"] == "A"
+    ]
+    assert alias.inputs["name"] == "llm.example.com"
+    assert alias.inputs["aliases"][0]["name"].endswith(".elb.us-east-1.amazonaws.com")
+
+
+def test_domain_mode_lets_the_allowed_cidrs_reach_only_the_load_balancer(domain_run):
+    rules = {
+        r.name: r.inputs
+        for r in domain_run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    }
+    https = [i for i in rules.values() if i["fromPort"] == 443]
+    router = [i for i in rules.values() if i["fromPort"] == 8888]
+    assert {i["cidrIpv4"] for i in https} == set(
+        json.loads(with_stack_changes("dev")["metis-llm:router"])["allowed_cidrs"]
+    )
+    assert [set(i) & {"cidrIpv4", "cidrIpv6"} for i in router] == [set()]
+    assert router[0]["referencedSecurityGroupId"].startswith("sg-")
+
+
+def test_plain_http_is_served_only_on_request():
+    run = run_program(with_stack_changes("dev", router={"plain_http": True}))
+    assert run.outputs["router_url"].value.startswith("http://")
+    assert run.outputs["router_ca_certificate"].value == ""
+    assert run.of_type("tls:index/privateKey:PrivateKey") == []
+    assert "WARNING: plain HTTP" in run.outputs["metis_config"].value

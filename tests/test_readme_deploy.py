@@ -145,7 +145,7 @@ def test_the_readme_commands_give_config_the_program_accepts(configured):
     for path in configured.values():
         run = run_stack_file(path)
 
-        assert run.outputs["router_url"].value.startswith("http://")
+        assert run.outputs["router_url"].value.startswith("https://")
 
 
 def test_a_decimal_set_with_path_reaches_vllm_as_a_number(configured):

@@ -2,8 +2,8 @@
 
 import yaml
 
-from renderers.litellm import litellm_command, render_litellm_config
-from tests.config_cases import valid
+from renderers.litellm import litellm_command, render_litellm_config, router_health_probe
+from tests.config_cases import valid, with_changes
 
 PROD_IPS = {
     "chat-1": "10.0.1.11",
@@ -81,4 +81,24 @@ def test_router_cools_a_replica_down_at_its_first_failure_and_retries_elsewhere(
 
 def test_command_is_flags_only_for_the_images_litellm_entrypoint(prod_raw):
     command = litellm_command(valid(prod_raw))
-    assert command == ["--config", "/app/config.yaml", "--port", "8888", "--num_workers", "4"]
+    assert command[:6] == ["--config", "/app/config.yaml", "--port", "8888", "--num_workers", "4"]
+
+
+def test_command_serves_tls_with_both_uploaded_files(minimal_raw):
+    command = litellm_command(valid(minimal_raw))
+    assert command[6:] == [
+        "--ssl_keyfile_path", "/app/router-key.pem",
+        "--ssl_certfile_path", "/app/router-cert.pem",
+    ]  # fmt: skip
+
+
+def test_command_serves_plain_http_only_on_request(minimal_raw):
+    command = litellm_command(valid(with_changes(minimal_raw, router={"plain_http": True})))
+    assert "--ssl_keyfile_path" not in command
+    assert "--ssl_certfile_path" not in command
+
+
+def test_router_health_probe_follows_the_scheme(minimal_raw):
+    plain = valid(with_changes(minimal_raw, router={"plain_http": True}))
+    assert router_health_probe(valid(minimal_raw)).ca_file == "/app/router-ca.pem"
+    assert router_health_probe(plain).ca_file is None

@@ -37,9 +37,18 @@ def test_the_probe_leaves_the_model_metis_output_budget(minimal_raw):
     assert review_probe_config(valid(raw))["request"]["max_output_tokens"] == 2048
 
 
-def test_the_probe_calls_the_router_port_inside_its_container(minimal_raw):
+def test_the_probe_calls_the_router_port_inside_its_container_over_https(minimal_raw):
     raw = with_changes(minimal_raw, router={"port": 9999})
-    assert review_probe_config(valid(raw))["url"] == "http://127.0.0.1:9999/v1/responses"
+    config = review_probe_config(valid(raw))
+    assert config["url"] == "https://127.0.0.1:9999/v1/responses"
+    assert config["ca_file"] == "/app/router-ca.pem"
+
+
+def test_the_probe_calls_plain_http_only_when_the_router_serves_it(minimal_raw):
+    raw = with_changes(minimal_raw, router={"plain_http": True})
+    config = review_probe_config(valid(raw))
+    assert config["url"] == "http://127.0.0.1:8888/v1/responses"
+    assert config["ca_file"] is None
 
 
 def test_the_probe_runs_in_the_router_container_without_a_password_prompt(minimal_raw):

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from config.settings import Settings
+from renderers.certificates import CA_FILE
 from renderers.litellm import deployments
 from renderers.review_probe import PROBE_FUNCTION, review_probe_script
 from renderers.vllm import vllm_command
@@ -36,9 +37,10 @@ BACKEND_KEY = "e2e-probe-backend"
 FAKE_SSH = ["bash", "-c", 'exec bash -c "$*"', "ssh"]
 """Plays ssh's part: the remaining arguments joined by spaces, run by the remote shell."""
 FAKE_SUDO_DOCKER_EXEC = f"""#!/bin/sh
-# sudo -n docker exec litellm python3 -c PROGRAM CONFIG: run python3 -c PROGRAM CONFIG
+# sudo -n docker exec litellm python3 -c PROGRAM CONFIG: run python3 -c PROGRAM CONFIG,
+# with the container's /app (where the router's CA is uploaded) at $FAKE_APP_DIR.
 shift 5
-exec {sys.executable} "$@"
+exec {sys.executable} "$1" "$2" "$(printf %s "$3" | sed "s|/app/|$FAKE_APP_DIR/|g")"
 """
 
 
@@ -48,9 +50,11 @@ class Backend:
     """The dev stack's, with the router port the test proxy listens on."""
     chat: FakeVllm
     bin_dir: Path
+    app_dir: Path
+    """Plays the router container's /app: the CA file the probe trusts."""
 
     def probe(self, router_key: str | None = ROUTER_KEY) -> subprocess.CompletedProcess[str]:
-        env = {"PATH": f"{self.bin_dir}:{os.environ['PATH']}"}
+        env = {"PATH": f"{self.bin_dir}:{os.environ['PATH']}", "FAKE_APP_DIR": str(self.app_dir)}
         if router_key is not None:
             env["LITELLM_MASTER_KEY"] = router_key
         return subprocess.run(
@@ -87,7 +91,12 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
             stack_router(settings, addresses, router_key=ROUTER_KEY, backend_key=BACKEND_KEY)
         )
         router = settings.router.model_copy(update={"port": proxy.port})
-        state = Backend(settings.model_copy(update={"router": router}), servers["chat"], bin_dir)
+        app_dir = tmp_path_factory.mktemp("app")
+        assert proxy.tls is not None
+        (app_dir / Path(CA_FILE).name).write_bytes(proxy.tls.ca_file.read_bytes())
+        state = Backend(
+            settings.model_copy(update={"router": router}), servers["chat"], bin_dir, app_dir
+        )
         try:
             yield state
         finally:

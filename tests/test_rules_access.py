@@ -181,3 +181,30 @@ def test_a_private_key_as_the_identity_file_is_refused_without_echoing_it(minima
 
 def test_a_path_as_the_identity_file_is_valid(minimal_raw):
     valid(with_changes(minimal_raw, access={"ssh_identity_file": "~/.ssh/id_ed25519"}))
+
+
+DOMAIN = {"hosted_zone_id": "Z0123456789ABCDEFGHIJ", "name": "llm.example.com"}
+
+
+def test_https_is_the_default_transport(minimal_raw):
+    assert valid(minimal_raw).router.tls_mode == "self-signed"
+
+
+def test_a_domain_is_valid_with_a_zone_id_and_a_name(minimal_raw):
+    assert valid(with_changes(minimal_raw, router={"domain": DOMAIN})).router.tls_mode == "domain"
+
+
+def test_plain_http_with_a_domain_is_one_clear_problem(minimal_raw):
+    raw = with_changes(minimal_raw, router={"domain": DOMAIN, "plain_http": True})
+    problem = problem_at(raw, "metis-llm:router.plain_http")
+    assert "remove metis-llm:router.plain_http" in problem.fix
+
+
+def test_a_hosted_zone_id_that_is_no_zone_id_is_reported(minimal_raw):
+    raw = with_changes(minimal_raw, router={"domain": {**DOMAIN, "hosted_zone_id": "example.com"}})
+    assert problem_at(raw, "metis-llm:router.domain.hosted_zone_id")
+
+
+def test_a_domain_name_with_a_trailing_dot_or_capitals_is_reported(minimal_raw):
+    raw = with_changes(minimal_raw, router={"domain": {**DOMAIN, "name": "LLM.example.com."}})
+    assert problem_at(raw, "metis-llm:router.domain.name")

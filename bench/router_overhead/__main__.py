@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import functools
 import os
+import ssl
 import sys
 from collections.abc import Mapping, Sequence
 
 from bench.router_overhead import __doc__ as package_doc
+from bench.router_overhead.handshake import HandshakeCost, handshake_cost
 from bench.router_overhead.load import (
     DEFAULT_MIX,
     Loads,
@@ -23,7 +25,9 @@ from bench.router_overhead.metering import CpuMeter, connections_per_process, cp
 from bench.router_overhead.report import (
     comparison_line,
     environment_line,
+    handshake_line,
     header_line,
+    https_line,
     notes,
     result_rows,
 )
@@ -41,6 +45,7 @@ from config.services import SERVICES
 from config.settings import Settings
 from offline.stackfile import find_stack_file, namespace_values
 from renderers.litellm import PLAIN_ENV
+from testbed.certificates import TlsFiles, loopback_certificates
 from testbed.litellm_proxy import LitellmProxy
 
 
@@ -87,6 +92,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--skip-direct", action="store_true", help="only the router run (for tuning sweeps)"
     )
+    parser.add_argument(
+        "--https",
+        action="store_true",
+        help="also a router run over HTTPS (the stack's certificate, test mode), compared "
+        "with the plain one, and the cost of a TLS handshake",
+    )
+    parser.add_argument("--granian", action="store_true", help="run the proxy with --run_granian")
     args = parser.parse_args(argv)
     if args.requests < 1 or args.concurrency < 1:
         parser.error("--requests and --concurrency must be at least 1")
@@ -109,22 +121,43 @@ def run_direct(
 
 
 def run_router(
-    config: str, workers: int, env: Mapping[str, str], args: argparse.Namespace, loads: Loads
-) -> RunResult:
+    config: str,
+    workers: int,
+    env: Mapping[str, str],
+    args: argparse.Namespace,
+    loads: Loads,
+    tls: TlsFiles | None = None,
+) -> tuple[RunResult, HandshakeCost | None]:
     proxy = LitellmProxy(
-        config, master_key=ROUTER_KEY, backend_key=BACKEND_KEY, num_workers=workers, env=env
+        config,
+        master_key=ROUTER_KEY,
+        backend_key=BACKEND_KEY,
+        num_workers=workers,
+        env=env,
+        tls=tls,
+        extra_args=["--run_granian"] if args.granian else [],
     )
     with proxy:
         print(f"router ready in {proxy.startup_seconds:.1f} s", flush=True)
         bases = {key: [proxy.base_url] for key in SERVICES}
-        target = Target(f"router ({workers} workers)", bases, ROUTER_KEY)
+        name = f"router ({workers} workers{', granian' if args.granian else ''})"
+        if tls is not None:
+            name = f"https ({workers} workers{', granian' if args.granian else ''})"
+        target = Target(name, bases, ROUTER_KEY, verify=proxy.verify())
         assert proxy.pid is not None
         meter = CpuMeter(
             server=functools.partial(cpu_seconds, pgids=[proxy.pid]),
             ours=functools.partial(cpu_seconds, pgids=[os.getpgid(0), proxy.pid]),
             connections=functools.partial(connections_per_process, proxy.pid, proxy.port),
         )
-        return asyncio.run(measure(target, *loads, args.concurrency, meter))
+        result = asyncio.run(measure(target, *loads, args.concurrency, meter))
+        context = proxy.verify()
+        handshake = (
+            handshake_cost("127.0.0.1", proxy.port, context)
+            if isinstance(context, ssl.SSLContext)
+            else None
+        )
+        return result, handshake
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -146,12 +179,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.skip_direct:
             results.append(run_direct(servers, replicas, args, loads))
         config = router_config(settings, servers.urls, args.set)
-        results.append(run_router(config, workers, extra_env, args, loads))
+        results.append(run_router(config, workers, extra_env, args, loads)[0])
+        if args.https:
+            tls = loopback_certificates()
+            https, handshake = run_router(config, workers, extra_env, args, loads, tls)
+            results.append(https)
 
     print()
     print("\n".join(result_rows(results, args.by_kind)))
-    if len(results) == 2:
-        print(comparison_line(*results))
+    if not args.skip_direct:
+        print(comparison_line(results[0], results[1]))
+    if args.https and handshake is not None:
+        print(https_line(results[-2], results[-1]))
+        print(handshake_line(handshake))
     for line in notes(results, args.concurrency):
         print(line)
     return 1 if any(result.errors for result in results) else 0

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import itertools
 import os
+import ssl
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -109,11 +110,18 @@ def build_load(settings: Settings, mix: Sequence[str], count: int, start: int = 
 class Target:
     """Where a run sends each kind of request, and with which key."""
 
-    def __init__(self, name: str, bases: Mapping[str, Sequence[str]], key: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        bases: Mapping[str, Sequence[str]],
+        key: str,
+        verify: ssl.SSLContext | bool = True,
+    ) -> None:
         """``bases``: per service (``chat``/``embedding``), OpenAI base URLs (``.../v1``),
-        used in turn."""
+        used in turn; ``verify``: what HTTPS clients trust."""
         self.name = name
         self.key = key
+        self.verify = verify
         self._bases = {service: itertools.cycle(urls) for service, urls in bases.items()}
 
     def url(self, kind: str) -> str:
@@ -219,7 +227,7 @@ async def measure(
     """
     async with contextlib.AsyncExitStack() as stack:
         clients = [
-            await stack.enter_async_context(httpx.AsyncClient(timeout=120.0))
+            await stack.enter_async_context(httpx.AsyncClient(timeout=120.0, verify=target.verify))
             for _ in range(concurrency)
         ]
         warm = await run_load(clients, target, warmup)

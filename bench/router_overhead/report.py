@@ -10,6 +10,7 @@ import os
 import platform
 from collections.abc import Mapping, Sequence
 
+from bench.router_overhead.handshake import HandshakeCost
 from bench.router_overhead.load import OVERHEAD_HEADER, PATHS, SERVICE_OF, RunResult
 from config.services import CHAT
 from config.settings import Settings
@@ -98,6 +99,23 @@ def comparison_line(direct: RunResult, router: RunResult) -> str:
         median = reported[len(reported) // 2]
         line += f" (LiteLLM's own {OVERHEAD_HEADER} p50: {median:.1f} ms)"
     return line
+
+
+def https_line(plain: RunResult, https: RunResult) -> str:
+    """What serving TLS adds to the router, on kept-alive connections."""
+    added_p50 = https.percentile_ms(50) - plain.percentile_ms(50)
+    added_p99 = https.percentile_ms(99) - plain.percentile_ms(99)
+    return (
+        f"https/http router: throughput x{https.throughput / plain.throughput:.3f}; "
+        f"added latency p50 {added_p50:+.2f} ms, p99 {added_p99:+.2f} ms (keep-alive)"
+    )
+
+
+def handshake_line(cost: HandshakeCost) -> str:
+    return (
+        f"new connection: TCP connect p50 {cost.connect_ms:.2f} ms, TCP + TLS handshake p50 "
+        f"{cost.tls_ms:.2f} ms: handshake +{cost.handshake_ms:.2f} ms (once per connection)"
+    )
 
 
 def notes(results: Sequence[RunResult], concurrency: int) -> list[str]:

@@ -191,4 +191,15 @@ def ssh_identity_file(s: Settings) -> Iterator[Problem]:
         )
 
 
-RULES = (router_cidrs, admin_access, ssh_public_key, ssh_identity_file)
+def router_transport(s: Settings) -> Iterator[Problem]:
+    if s.router.plain_http and s.router.domain:
+        yield Problem(
+            config_key("router", "plain_http"),
+            True,
+            "a domain's load balancer serves HTTPS only, so plain HTTP contradicts "
+            "metis-llm:router.domain",
+            "remove metis-llm:router.plain_http (HTTPS is the default), or remove the domain",
+        )
+
+
+RULES = (router_cidrs, router_transport, admin_access, ssh_public_key, ssh_identity_file)

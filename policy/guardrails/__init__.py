@@ -4,6 +4,7 @@ from .containers import BACKENDS_PRIVATE, IMAGES_PINNED
 from .instances import ENCRYPTED_VOLUMES, OWNER_TAGGED, REQUIRE_IMDSV2
 from .network import NO_WORLD_INGRESS, VLLM_PORTS_PRIVATE
 from .scheduler import SCHEDULER_ROLES_SCOPED
+from .transport import PUBLIC_ROUTER_TLS
 
 POLICIES = (
     NO_WORLD_INGRESS,
@@ -14,6 +15,7 @@ POLICIES = (
     BACKENDS_PRIVATE,
     OWNER_TAGGED,
     SCHEDULER_ROLES_SCOPED,
+    PUBLIC_ROUTER_TLS,
 )
 
 __all__ = ["POLICIES"]

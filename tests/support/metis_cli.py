@@ -35,6 +35,19 @@ def install_metis() -> Path:
     return Path(done.stdout.strip().splitlines()[-1])
 
 
+def ca_bundle(metis: Path, ca_file: Path, bundle: Path) -> Path:
+    """What the rendered metis.yaml tells users to build: Metis's Python's certifi roots
+    (`python3 -m certifi`) followed by the router's CA."""
+    roots = subprocess.run(
+        [str(metis.with_name("python")), "-m", "certifi"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    bundle.write_text(Path(roots).read_text() + ca_file.read_text())
+    return bundle
+
+
 @dataclass(frozen=True)
 class MetisRun:
     """One Metis session: its console output and exit code."""
@@ -51,9 +64,11 @@ def run_metis(
     commands: Sequence[str],
     api_key: str,
     home: Path,
+    ssl_cert_file: Path | None = None,
     timeout: float = 300,
 ) -> MetisRun:
-    """Metis's interactive prompt in `codebase`, fed `commands` then `exit`."""
+    """Metis's interactive prompt in `codebase`, fed `commands` then `exit`; the environment
+    holds the router key and, when given, the CA bundle (nothing else from this machine)."""
     done = subprocess.run(
         [
             *(str(metis), "--interactive", "--config", str(config)),
@@ -66,6 +81,7 @@ def run_metis(
             "HOME": str(home),
             "VLLM_API_KEY": api_key,
             "NO_COLOR": "1",
+            **({"SSL_CERT_FILE": str(ssl_cert_file)} if ssl_cert_file else {}),
         },
         capture_output=True,
         text=True,
