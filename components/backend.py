@@ -201,16 +201,21 @@ class LlmBackend(pulumi.ComponentResource):
                 ),
                 child,
             )
-        Discovery(
-            f"{name}-discovery",
-            DiscoveryArgs(settings=settings, stack=stack, router_url=router_url),
-            child,
-        )
-
         self.router_url = router_url
         self.router_ca_certificate = (
             tls.ca_cert_pem if tls and not settings.router.domain else pulumi.Output.from_input("")
         )
+        Discovery(
+            f"{name}-discovery",
+            DiscoveryArgs(
+                settings=settings,
+                stack=stack,
+                router_url=router_url,
+                router_ca_certificate=self.router_ca_certificate,
+            ),
+            child,
+        )
+
         self.api_key = keys.router_key
         self.metis_config = router_url.apply(lambda url: render_metis_config(settings, url))
         self.litellm_config = router.config_text

@@ -18,6 +18,8 @@ class DiscoveryArgs:
     settings: Settings
     stack: str
     router_url: pulumi.Input[str]
+    router_ca_certificate: pulumi.Input[str]
+    """The stack's CA (PEM), empty when clients need none."""
 
 
 class Discovery(pulumi.ComponentResource):
@@ -28,8 +30,8 @@ class Discovery(pulumi.ComponentResource):
     def __init__(self, name: str, args: DiscoveryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("metis-llm:discovery:Discovery", name, None, opts)
         self.parameter_name = parameter_name(args.stack)
-        record = pulumi.Output.from_input(args.router_url).apply(
-            lambda url: render_discovery(args.settings, args.stack, url)
+        record = pulumi.Output.all(args.router_url, args.router_ca_certificate).apply(
+            lambda values: render_discovery(args.settings, args.stack, *values)
         )
         aws.ssm.Parameter(
             f"{name}-record",

@@ -278,6 +278,33 @@ def test_the_discovery_record_tells_ops_the_router_and_the_models(run, stack_nam
     assert record["review_probe"]["request"]["model"] == run.outputs["chat_model"].value
 
 
+def test_the_discovery_record_carries_the_stacks_ca_for_ops_to_verify_the_router(run):
+    (parameter,) = run.of_type(PARAMETER)
+    record = json.loads(parameter.inputs["insecureValue"])
+
+    assert record["router_ca_certificate"] == run.outputs["router_ca_certificate"].value
+    assert record["router_ca_certificate"].startswith("-----BEGIN CERTIFICATE-----")
+    assert "ca_file" not in record["review_probe"]  # the container's path, not ops's
+
+
+@pytest.mark.parametrize(
+    "router",
+    [
+        {"domain": {"hosted_zone_id": "Z0123456789ABCDEFGHIJ", "name": "llm.example.com"}},
+        {"plain_http": True},
+    ],
+    ids=["domain", "plain-http"],
+)
+def test_without_a_ca_of_the_stacks_own_the_record_holds_none(router):
+    config, _ = stack_file_config(STACK_FILES["dev"])
+    run = run_with("dev", router={**json.loads(config["metis-llm:router"]), **router})
+    (parameter,) = run.of_type(PARAMETER)
+    record = json.loads(parameter.inputs["insecureValue"])
+
+    assert record["router_ca_certificate"] is None
+    assert record["router_url"] == run.outputs["router_url"].value
+
+
 def test_the_discovery_record_is_plain_and_fits_a_standard_parameter(run):
     (parameter,) = run.of_type(PARAMETER)
 
