@@ -6,6 +6,9 @@ from __future__ import annotations
 
 PARAMETER_TEMPLATE = "/metis-llm/{stack}/discovery"
 VERSION = 1
+CA_BUNDLE = "metis-llm-ca-bundle.pem"
+"""The file Metis's clients trust the router with (SSL_CERT_FILE): the public roots plus the
+stack's CA, as the rendered metis.yaml tells users to build it and `ops wake` writes it."""
 
 
 def parameter_name(stack: str) -> str:

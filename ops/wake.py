@@ -1,6 +1,7 @@
 """`python -m ops wake STACK`: start what is stopped, then wait until the router answers its
 readiness check, lists both models, embeds and answers a review-shaped call with a valid
-function call; optionally write the stack's metis.yaml.
+function call; optionally write the stack's metis.yaml and the CA bundle Metis trusts the
+router with.
 
 The router's address and scheme come from the discovery record's `router_url` (the stack
 output of the same name), never from here."""
@@ -14,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from config.discovery import CA_BUNDLE
 from ops import router
 from ops.fleet import CAPACITY_ERRORS, Host
 from ops.stack import (
@@ -50,7 +52,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     add_stack_arguments(parser)
     parser.add_argument(
-        "--metis-config", type=Path, help="once ready, write the stack's metis.yaml here"
+        "--metis-config",
+        type=Path,
+        help=f"once ready, write the stack's metis.yaml here, and beside it {CA_BUNDLE} "
+        "(for SSL_CERT_FILE) when the router's certificate comes from the stack's own CA",
     )
     add_wait_arguments(parser)
     parser.set_defaults(run=run)
@@ -109,8 +114,18 @@ def wake(
         ) from None
     say(f"[{progress.elapsed()}] {stack} is ready: {record['router_url']}")
     if metis_config is not None:
-        metis_config.write_text(record["metis_config"])
-        say(f"wrote {metis_config} (metis --config {metis_config}; the key in {KEY_ENV})")
+        _write_metis_files(record, metis_config, say)
+
+
+def _write_metis_files(record: dict[str, Any], metis_config: Path, say: Say) -> None:
+    """metis.yaml, and the CA bundle Metis's clients need when the stack has its own CA."""
+    metis_config.write_text(record["metis_config"])
+    say(f"wrote {metis_config} (metis --config {metis_config}; the key in {KEY_ENV})")
+    bundle = router.ca_bundle(record)
+    if bundle is not None:
+        path = metis_config.with_name(CA_BUNDLE)
+        path.write_text(bundle)
+        say(f"wrote {path} (public roots and the stack's CA): export SSL_CERT_FILE={path}")
 
 
 def _start(aws: Aws, hosts: list[Host]) -> None:

@@ -8,15 +8,21 @@ from __future__ import annotations
 import json
 import os
 import re
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 
+import certifi
+import httpx
 import pytest
 
+from config.discovery import CA_BUNDLE
+from ops.router import ca_bundle
 from ops.sleep import sleep
 from ops.stack import Aws, OpsError, UsageError
 from ops.status import status
@@ -26,6 +32,7 @@ from renderers.discovery import render_discovery
 from renderers.litellm import deployments
 from renderers.metis import render_metis_config
 from renderers.vllm import vllm_command
+from testbed.certificates import loopback_names, make_certificates
 from testbed.fake_vllm import TOOL_CALL_FLAGS, FakeVllm, without_flags
 from testbed.stack import replica_server, stack_router
 from tests.config_cases import valid
@@ -77,12 +84,12 @@ class Cloud:
     def ec2(self):
         return aws.client("ec2", self.endpoint)
 
-    def publish_record(self, stack: str, router_url: str) -> None:
+    def publish_record(self, stack: str, router_url: str, ca: str = "") -> None:
         settings = valid(stack_raw_config("dev"))
         aws.client("ssm", self.endpoint).put_parameter(
             Name=f"/metis-llm/{stack}/discovery",
             Type="String",
-            Value=render_discovery(settings, stack, router_url),
+            Value=render_discovery(settings, stack, router_url, ca),
         )
 
 
@@ -92,11 +99,20 @@ def cloud(moto: str) -> Cloud:
     return Cloud(moto)
 
 
-def dev_stack(cloud: Cloud, router_url: str = NOWHERE, stack: str = "dev") -> str:
-    """The dev stack's one host, running, and its discovery record; its instance id."""
+def dev_stack(cloud: Cloud, router_url: str = NOWHERE, stack: str = "dev", ca: str = "") -> str:
+    """The dev stack's one host, running, and its discovery record (with `ca` as the stack's
+    CA); its instance id."""
     instance = aws.launch_host(cloud.ec2, stack, "gpu-1")
-    cloud.publish_record(stack, router_url)
+    cloud.publish_record(stack, router_url, ca)
     return instance
+
+
+def https_dev_stack(cloud: Cloud, backend: dict) -> str:
+    """The dev stack in front of the loopback router, which serves HTTPS with the test
+    certificates: the record carries their CA, as the program's carries the stack's."""
+    proxy = backend["proxy"]
+    assert proxy.base_url.startswith("https://")
+    return dev_stack(cloud, proxy.base_url, ca=proxy.tls.ca_file.read_text())
 
 
 def lines(run) -> tuple[list[str], object]:
@@ -277,7 +293,7 @@ def backend() -> Iterator[dict]:
 
 
 def test_wake_starts_a_stopped_stack_and_waits_until_it_answers_a_review(cloud, backend, tmp_path):
-    instance = dev_stack(cloud, backend["proxy"].base_url)
+    instance = https_dev_stack(cloud, backend)
     cloud.ec2.stop_instances(InstanceIds=[instance])
     written = tmp_path / "metis.yaml"
 
@@ -288,7 +304,7 @@ def test_wake_starts_a_stopped_stack_and_waits_until_it_answers_a_review(cloud, 
     assert error is None, error
     assert aws.state(cloud.ec2, instance) == "running"
     assert said[:2] == [f"gpu-1 ({instance}, g6.xlarge): stopped", "starting gpu-1"]
-    steps = [line.split("] ", 1)[1] for line in said[2:-1]]
+    steps = [line.split("] ", 1)[1] for line in said[2:-2]]
     assert steps == [
         "every host to run: ok",
         "the router: ok",
@@ -297,13 +313,61 @@ def test_wake_starts_a_stopped_stack_and_waits_until_it_answers_a_review(cloud, 
         "a review: ok",
         f"dev is ready: {backend['proxy'].base_url}",
     ]
-    assert said[-1].startswith(f"wrote {written}")
+    assert said[-2].startswith(f"wrote {written}")
     settings = valid(stack_raw_config("dev"))
     assert written.read_text() == render_metis_config(settings, backend["proxy"].base_url)
 
 
+def test_wake_writes_the_ca_bundle_metis_trusts_the_router_with_beside_metis_yaml(
+    cloud, backend, tmp_path
+):
+    https_dev_stack(cloud, backend)
+    written = tmp_path / "metis.yaml"
+
+    said, error = lines(
+        lambda say: wake(cloud.aws(), "dev", ROUTER_KEY, FAST, VirtualClock(), say, written)
+    )
+
+    assert error is None, error
+    bundle = tmp_path / CA_BUNDLE
+    assert said[-1] == (
+        f"wrote {bundle} (public roots and the stack's CA): export SSL_CERT_FILE={bundle}"
+    )
+    ca = backend["proxy"].tls.ca_file.read_text()
+    assert bundle.read_text() == Path(certifi.where()).read_text() + ca
+    trusting = ssl.create_default_context(cafile=str(bundle))
+    assert httpx.get(backend["proxy"].url + "/health/liveliness", verify=trusting).is_success
+
+
+def test_a_stack_without_a_ca_of_its_own_needs_no_bundle():
+    """A domain's public certificate, or plain HTTP: Metis's default roots do."""
+    record = {"router_url": "https://llm.example.com/v1", "router_ca_certificate": None}
+
+    assert ca_bundle(record) is None
+
+
+def test_wake_refuses_a_router_whose_certificate_the_records_ca_did_not_sign(
+    cloud, backend, tmp_path
+):
+    other_ca = make_certificates(tmp_path, loopback_names()).ca_file.read_text()
+    dev_stack(cloud, backend["proxy"].base_url, ca=other_ca)
+    clock = VirtualClock()
+
+    _, error = lines(lambda say: wake(cloud.aws(), "dev", ROUTER_KEY, FAST, clock, say))
+
+    assert isinstance(error, OpsError)
+    assert error.exit_code == 1
+    assert str(error) == (
+        f"the router at {backend['proxy'].url} presents a certificate that does not verify "
+        "against the stack's CA (router_ca_certificate in its discovery record): unable to "
+        "get local issuer certificate. Nothing was sent to it; if the stack was redeployed "
+        "meanwhile, run wake again, otherwise what answers there is not this stack's router"
+    )
+    assert clock.now() < FAST.interval  # at once, not after the timeout
+
+
 def test_wake_of_a_partly_stopped_stack_starts_only_the_stopped_hosts(cloud, backend):
-    dev_stack(cloud, backend["proxy"].base_url)
+    https_dev_stack(cloud, backend)
     asleep = aws.launch_host(cloud.ec2, "dev", "embed-1")
     cloud.ec2.stop_instances(InstanceIds=[asleep])
     ops_aws = cloud.aws()
@@ -338,7 +402,7 @@ def test_wake_times_out_with_a_clear_message_when_the_router_never_answers(cloud
 
 
 def test_wake_keeps_waiting_while_the_chat_server_is_down_then_times_out(cloud, backend):
-    dev_stack(cloud, backend["proxy"].base_url)
+    https_dev_stack(cloud, backend)
     chat = backend["chat"]
     chat.kill()
     short = Waits(timeout=15, interval=5, request_timeout=10)  # each try takes real seconds
@@ -354,7 +418,7 @@ def test_wake_keeps_waiting_while_the_chat_server_is_down_then_times_out(cloud, 
 
 
 def test_wake_fails_at_once_when_the_chat_model_answers_reviews_with_text(cloud, backend):
-    dev_stack(cloud, backend["proxy"].base_url)
+    https_dev_stack(cloud, backend)
     settings = valid(stack_raw_config("dev"))
     chat = backend["chat"]
     host, port = chat.host, chat.port
@@ -443,7 +507,7 @@ def test_without_a_region_the_command_says_how_to_give_one(cloud):
 def test_the_ops_policy_grants_exactly_what_the_commands_call(cloud, backend):
     policy = json.loads((ROOT / "docs" / "iam" / "ops-policy.json").read_text())
     granted = {a for s in policy["Statement"] for a in s["Action"]}
-    instance = dev_stack(cloud, backend["proxy"].base_url)
+    instance = https_dev_stack(cloud, backend)
     clients = cloud.aws()
     for run in (
         lambda say: status(clients, "dev", say),
