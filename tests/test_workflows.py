@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
+from config.discovery import CA_BUNDLE
 from tests.support.github_scripts import pr_preview
 from tests.support.pulumi_cli import PINNED_VERSION, check, pulumi_commands
 from tests.support.stacks import ROOT
@@ -358,6 +359,17 @@ def test_the_example_wakes_the_stack_before_metis_runs_and_never_puts_it_to_slee
     assert '--metis-config "$RUNNER_TEMP/metis.yaml"' in runs[wake]
     assert '--config "$RUNNER_TEMP/metis.yaml"' in runs[review]
     assert not [run for run in runs if "ops sleep" in run]
+
+
+def test_the_example_has_metis_trust_the_stacks_ca_through_the_bundle_wake_writes() -> None:
+    """wake writes the bundle beside --metis-config (ops/wake.py); Metis's clients read
+    SSL_CERT_FILE (README, "Hand the outputs to Metis"); a stack with a domain has none."""
+    runs = [step.get("run", "") for step in _steps(_example(), "review")]
+    review = next(run for run in runs if '"$METIS" --config' in run)
+
+    assert f'bundle="$RUNNER_TEMP/{CA_BUNDLE}"' in review
+    assert 'if [ -f "$bundle" ]; then export SSL_CERT_FILE="$bundle"; fi' in review
+    assert review.index("SSL_CERT_FILE") < review.index('"$METIS"')
 
 
 def test_the_example_gives_the_router_key_only_to_the_wake_and_the_review() -> None:
