@@ -9,9 +9,10 @@ import json
 import re
 
 from offline.diff import diff_runs
-from offline.engine import inputs_after_ignore_changes
+from offline.engine import inputs_after_ignore_changes, urn_glob_matches
 from offline.harness import run_program, stack_file_config
 from offline.mocks import ZONES, CloudMocks, subnet_in
+from renderers.idle_stop import PUBLISHER_CONTAINER
 from renderers.probes import go_duration
 from tests.config_cases import valid
 from tests.support.stacks import STACK_FILES, stack_raw_config, stack_run
@@ -43,22 +44,34 @@ def minutes(timeout: str) -> int:
     return int(timeout[:-1])
 
 
+def serving(run) -> list:
+    """The vLLM and router containers: the activity publisher serves nothing, so it has no
+    health check to wait for."""
+    return [c for c in run.of_type(CONTAINER) if c.inputs["name"] != PUBLISHER_CONTAINER]
+
+
+def test_only_the_activity_publisher_has_no_health_check(run):
+    unchecked = [c.inputs["name"] for c in run.of_type(CONTAINER) if "healthcheck" not in c.inputs]
+
+    assert unchecked == [PUBLISHER_CONTAINER]
+
+
 def test_every_health_check_duration_is_written_as_the_provider_reads_it_back(run):
-    for container in run.of_type(CONTAINER):
+    for container in serving(run):
         check = container.inputs["healthcheck"]
         for key in ("interval", "timeout", "startPeriod"):
             assert check[key] == go_duration(seconds(check[key])), (container.name, key)
 
 
 def test_every_container_may_take_longer_to_create_or_update_than_its_health_wait(run):
-    for container in run.of_type(CONTAINER):
+    for container in serving(run):
         timeouts = container.custom_timeouts
         assert minutes(timeouts["create"]) * 60 > container.inputs["waitTimeout"], container.name
         assert timeouts["update"] == timeouts["create"]
 
 
 def test_a_health_check_edit_replaces_every_container(run):
-    for container in run.of_type(CONTAINER):
+    for container in serving(run):
         assert "healthcheck" in container.replace_on_changes
 
 
@@ -139,3 +152,11 @@ def test_the_engine_keeps_the_old_value_of_an_ignored_input():
         "subnetId": "subnet-a",
         "instanceType": "g6e.xlarge",
     }
+
+
+def test_a_urn_glob_star_stays_within_a_segment_and_a_double_star_crosses_them():
+    urn = "urn:pulumi:dev::metis-llm::docker:index/container:Container::vllm"
+
+    assert urn_glob_matches("**docker:index/**", urn)
+    assert urn_glob_matches("urn:pulumi:dev::metis-llm::docker:index/container:Container::*", urn)
+    assert not urn_glob_matches("*docker:index/*", urn)

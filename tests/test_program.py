@@ -11,13 +11,14 @@ from components.backend import LlmBackend
 from config.services import SERVICES
 from offline.harness import reveal, run_program, stack_file_config
 from policy.guardrails.pinning import is_pinned
+from renderers.idle_stop import PUBLISHER_CONTAINER
 from tests.component_cases import build
 from tests.config_cases import valid
 from tests.support.stacks import STACK_FILES, stack_raw_config, stack_run
 
 OUTPUTS = {
     "router_url", "api_key", "metis_config", "litellm_config", "chat_model", "embedding_model",
-    "embed_dim", "hosts", "hourly_cost_usd", "router_ca_certificate",
+    "embed_dim", "hosts", "hourly_cost_usd", "monthly_cost_usd", "router_ca_certificate",
 }  # fmt: skip
 WORLD = {"0.0.0.0/0", "::/0"}
 
@@ -117,7 +118,7 @@ def backend_keys(run) -> list[str]:
     return [
         env.split("=", 1)[1]
         for container in run.of_type("docker:index/container:Container")
-        for env in reveal(container.inputs["envs"])
+        for env in reveal(container.inputs.get("envs", []))
         if env.startswith("VLLM_API_KEY=")
     ]
 
@@ -136,12 +137,23 @@ def test_hourly_cost_is_exported(run, stack_name):
     assert run.outputs["hourly_cost_usd"].value == {"dev": 0.80, "prod": 21.96}[stack_name]
 
 
-def test_one_vllm_container_per_replica_and_one_router(run, stack_name):
+def test_monthly_cost_is_exported_with_and_without_the_schedule(run, stack_name):
+    hourly = {"dev": 0.80, "prod": 21.96}[stack_name]
+
+    assert run.outputs["monthly_cost_usd"].value == {
+        "always_on": round(hourly * 730, 2),
+        "scheduled": round(hourly * 65 * 730 / 168, 2),
+        "scheduled_hours_per_week": 65.0,
+    }
+
+
+def test_one_vllm_container_per_replica_one_router_and_one_activity_publisher(run, stack_name):
     settings = valid(stack_raw_config(stack_name))
     names = sorted(c.inputs["name"] for c in run.of_type("docker:index/container:Container"))
     replicas = len(settings.chat.hosts) + len(settings.embedding.hosts)
-    assert len(names) == replicas + 1
+    assert len(names) == replicas + 2
     assert names.count("litellm") == 1
+    assert names.count(PUBLISHER_CONTAINER) == 1
 
 
 def test_no_ingress_is_open_to_the_world(run):

@@ -31,6 +31,8 @@ HF_TOKEN = "hf_test_value_Zq81vXw3"
 GATED_MODEL = "meta-llama/Llama-3.1-8B-Instruct"
 CONTAINER = "docker:index/container:Container"
 ROUTER_CONTAINER = "metis-llm-router-container"
+PUBLISHER_CONTAINER = "metis-llm-idle-publisher"
+"""The idle stop's activity publisher: reads vLLM's unauthenticated /metrics, holds no key."""
 
 
 def run_with_hf_token(*, as_secret: bool) -> ProgramRun:
@@ -53,7 +55,8 @@ def env(container: Registration) -> dict[str, str]:
 
 
 def containers(run: ProgramRun) -> list[Registration]:
-    return run.of_type(CONTAINER)
+    """The containers that serve models: the vLLM servers and the router."""
+    return [c for c in run.of_type(CONTAINER) if c.name != PUBLISHER_CONTAINER]
 
 
 def vllm_containers(run: ProgramRun) -> list[Registration]:
@@ -102,6 +105,13 @@ def test_the_api_key_output_is_the_router_key_and_secret(secret_run, secrets):
 def test_every_container_environment_is_secret(secret_run):
     assert containers(secret_run)
     assert all(is_secret(container.inputs["envs"]) for container in containers(secret_run))
+
+
+def test_the_activity_publisher_gets_no_environment_and_no_key(secret_run, secrets):
+    publisher = secret_run.named(PUBLISHER_CONTAINER)
+
+    assert "envs" not in publisher.inputs
+    assert not any(value in json.dumps(reveal(publisher.inputs)) for value in secrets.values())
 
 
 def test_no_plain_input_holds_a_secret(secret_run, secrets):

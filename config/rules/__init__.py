@@ -12,6 +12,7 @@ from config.rules import (
     models,
     names,
     placement,
+    power,
     quantization,
     tool_calling,
 )
@@ -28,6 +29,7 @@ RULES: tuple[Rule, ...] = (
     *names.RULES,
     *quantization.RULES,
     *tool_calling.RULES,
+    *power.RULES,
 )
 
 

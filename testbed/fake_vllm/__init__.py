@@ -59,11 +59,14 @@ status), :attr:`FakeVllm.stall_seconds` (sleep before answering), and
 :meth:`FakeVllm.kill` (close the listening socket and abort open connections,
 as a crashed process would: a router then sees connection refused).
 
+``GET /metrics`` (no key) plays the request series the idle stop's publisher reads
+(`metrics`).
+
 Modules, one job each: `server` (lifecycle, what a test sets and reads), `routing` (which
 request goes where: auth, faults, recording, routes), `protocol` (request fields, errors,
 server-sent events), `model` (tokens, reply, context and model-name checks), `flags` (what
 the `vllm serve` flags do), `tools` (function calls), and the payload builders `chat`,
-`responses` and `embeddings`.
+`responses` and `embeddings`, and `metrics` (``/metrics``).
 """
 
 from testbed.fake_vllm.flags import (

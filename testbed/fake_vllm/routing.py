@@ -1,7 +1,7 @@
-"""Which request goes where, as in ``vllm serve``: ``/health`` open; every ``/v1`` route
-behind vLLM's ``--api-key`` check (with the test's fault injection and a record of each
-request); chat routes on a chat server, ``/v1/embeddings`` on a pooling one, anything else
-404."""
+"""Which request goes where, as in ``vllm serve``: ``/health`` and ``/metrics`` open; every
+``/v1`` route behind vLLM's ``--api-key`` check (with the test's fault injection and a record
+of each request); chat routes on a chat server, ``/v1/embeddings`` on a pooling one, anything
+else 404."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from starlette.datastructures import Headers
 
 from testbed.fake_vllm.chat import chat_completion
 from testbed.fake_vllm.embeddings import embeddings
+from testbed.fake_vllm.metrics import CONTENT_TYPE, exposition
 from testbed.fake_vllm.model import ServedModel
 from testbed.fake_vllm.protocol import (
     ChatRequest,
@@ -43,6 +44,7 @@ class Served(ServedModel, Protocol):
     fail_status: int | None
     stall_seconds: float
     requests: list[RecordedRequest]
+    started_at: float
 
 
 def build_app(server: Served) -> App:
@@ -125,6 +127,11 @@ def _routes(server: Served) -> FastAPI:
     @app.get("/health")
     async def health() -> Response:
         return Response(status_code=200)
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        text = exposition(server.served_name, server.requests, server.started_at)
+        return Response(text, media_type=CONTENT_TYPE)
 
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -81,6 +82,8 @@ class FakeVllm(BackgroundServer):
         """When positive, every authorised ``/v1`` request first sleeps this long."""
         self.requests: list[RecordedRequest] = []
         """Every ``/v1`` request received so far, in order (401s and faults included)."""
+        self.started_at = time.time()
+        """When the request counters were created (their ``_created`` series)."""
         self.host = host
         self._socket: socket.socket | None = self._bind(host, port)
         self._port: int = self._socket.getsockname()[1]

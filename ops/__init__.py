@@ -1,0 +1,7 @@
+"""`python -m ops`: wake, put to sleep and inspect a deployed stack with AWS credentials and
+the stack's name alone (no Pulumi CLI, no state): what a CI runner has.
+
+`__main__` is the argparse entry; each command is a module of its own (`wake`, `sleep`,
+`status`) on what they share: `stack` (clients, hosts, record, errors), `waiting` (progress
+on an injected clock), `fleet` (instances by tag), `discovery` (the record), `router` (what
+wake asks the router)."""
