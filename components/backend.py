@@ -7,7 +7,9 @@ import pulumi_aws as aws
 import pulumi_command as command
 
 from components.access import HostAccess, HostAccessArgs
+from components.discovery import Discovery, DiscoveryArgs
 from components.host import Host, HostArgs
+from components.idle_stop import IdleStop, IdleStopArgs
 from components.keys import ApiKeys
 from components.monitoring import monitor_stack
 from components.network import Network, NetworkArgs
@@ -15,11 +17,12 @@ from components.review_readiness import ReviewReadiness, ReviewReadinessArgs
 from components.router import Router, RouterArgs
 from components.router_domain import RouterDomain, RouterDomainArgs
 from components.router_tls import RouterTls, RouterTlsArgs
+from components.schedule import WorkingHours, WorkingHoursArgs
 from components.vllm_server import VllmServer, VllmServerArgs
 from config.services import CHAT, SERVICES, ServiceKey
 from config.settings import Settings
 from renderers.certificates import server_names
-from renderers.cost import hourly_cost
+from renderers.cost import hourly_cost, monthly_cost
 from renderers.metis import render_metis_config
 from renderers.remote_access import prune_images_script
 from renderers.vllm import started_before, vllm_server
@@ -38,8 +41,10 @@ class LlmBackend(pulumi.ComponentResource):
     metis_config: pulumi.Output[str]
     litellm_config: pulumi.Output[str]
     hosts: pulumi.Output[dict[str, dict[str, str]]]
-    """Per host: instance id, instance type, private and public IP."""
+    """Per host: instance id, instance type, private and public IP, market."""
     hourly_cost_usd: float
+    monthly_cost_usd: dict[str, float | None]
+    """Always on, and within the schedule's hours (with its hours a week)."""
     grafana_admin_password: pulumi.Output[str] | None
     """Secret; None without monitoring."""
 
@@ -58,7 +63,13 @@ class LlmBackend(pulumi.ComponentResource):
 
         network = Network(f"{name}-net", NetworkArgs(settings=settings, stack=stack), child)
         access = HostAccess(
-            f"{name}-access", HostAccessArgs(access=settings.access, stack=stack), child
+            f"{name}-access",
+            HostAccessArgs(
+                access=settings.access,
+                stack=stack,
+                publishes_activity=settings.idle_stop is not None,
+            ),
+            child,
         )
         keys = ApiKeys(f"{name}-keys", child)
 
@@ -84,7 +95,7 @@ class LlmBackend(pulumi.ComponentResource):
                     key_name=access.key_name,
                     instance_profile=access.instance_profile,
                     region=region,
-                    stable_address=host == settings.router.host,
+                    stable_address=_needs_elastic_ip(settings, host),
                 ),
                 child,
             )
@@ -102,7 +113,7 @@ class LlmBackend(pulumi.ComponentResource):
                         backend_key=keys.backend_key,
                         hf_token=hf_token,
                         start_after=[
-                            servers[other, host].container
+                            servers[other, host]
                             for other in started_before(settings, service, host)
                         ],
                     ),
@@ -184,10 +195,40 @@ class LlmBackend(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=on_host),
             )
 
+        if settings.schedule is not None:
+            WorkingHours(
+                f"{name}-hours",
+                WorkingHoursArgs(schedule=settings.schedule, hosts=hosts, stack=stack),
+                child,
+            )
+        if settings.idle_stop is not None:
+            IdleStop(
+                f"{name}-idle",
+                IdleStopArgs(
+                    settings=settings,
+                    minutes=settings.idle_stop.minutes,
+                    hosts=hosts,
+                    router=router,
+                    region=region,
+                    stack=stack,
+                ),
+                child,
+            )
         self.router_url = router_url
         self.router_ca_certificate = (
             tls.ca_cert_pem if tls and not settings.router.domain else pulumi.Output.from_input("")
         )
+        Discovery(
+            f"{name}-discovery",
+            DiscoveryArgs(
+                settings=settings,
+                stack=stack,
+                router_url=router_url,
+                router_ca_certificate=self.router_ca_certificate,
+            ),
+            child,
+        )
+
         self.api_key = keys.router_key
         self.metis_config = router_url.apply(lambda url: render_metis_config(settings, url))
         self.litellm_config = router.config_text
@@ -197,12 +238,19 @@ class LlmBackend(pulumi.ComponentResource):
                     instance_id=machine.instance_id,
                     instance_type=machine.instance_type,
                     private_ip=machine.private_ip,
+                    market=machine.market,
                     public_ip=machine.public_ip,
                 )
                 for host, machine in hosts.items()
             }
         )
         self.hourly_cost_usd = hourly_cost(settings).total
+        monthly = monthly_cost(settings)
+        self.monthly_cost_usd = {
+            "always_on": monthly.always_on,
+            "scheduled": monthly.scheduled,
+            "scheduled_hours_per_week": monthly.hours_per_week,
+        }
         self.grafana_admin_password = monitoring.grafana_admin_password if monitoring else None
         self.register_outputs(
             {
@@ -213,6 +261,15 @@ class LlmBackend(pulumi.ComponentResource):
                 "litellm_config": self.litellm_config,
                 "hosts": self.hosts,
                 "hourly_cost_usd": self.hourly_cost_usd,
+                "monthly_cost_usd": self.monthly_cost_usd,
                 "grafana_admin_password": self.grafana_admin_password,
             }
         )
+
+
+def _needs_elastic_ip(settings: Settings, host: str) -> bool:
+    """The router's URL must survive a stop/start; and in ssh mode `pulumi up` reaches every
+    host at its public IP, which a stop/start (a schedule, the idle stop, a spot
+    interruption) would change for a host without an Elastic IP."""
+    can_stop = settings.stops or settings.hosts[host].spot
+    return host == settings.router.host or (settings.access.mode == "ssh" and can_stop)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_command as command
 import pulumi_docker as docker
 
-from components.tags import stack_tags
+from components.spot import SpotOrOnDemandInstance
+from components.tags import host_name_tag, stack_tags
 from config.catalog import InstanceSpec
 from config.settings import AccessConfig, HostConfig
 from renderers.cloud_init import HostRole, render_cloud_init
@@ -65,8 +67,11 @@ class Host(pulumi.ComponentResource):
     provider over SSH whose host only resolves once that check passed."""
 
     instance_id: pulumi.Output[str]
+    arn: pulumi.Output[str]
     instance_type: str
     private_ip: pulumi.Output[str]
+    market: pulumi.Output[str]
+    """on-demand, or for a spot host what it got: spot, or on-demand after a fallback."""
     public_ip: pulumi.Output[str]
     readiness: pulumi.Output[str]
     """What the readiness check printed: Docker's version and the GPUs."""
@@ -79,43 +84,55 @@ class Host(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = {
             **stack_tags(args.stack, f"{args.role}-host"),
-            "Name": f"metis-llm-{args.stack}-{args.host}",
+            "Name": host_name_tag(args.stack, args.host),
         }
         ami = aws.ssm.get_parameter_output(
             name=AMI_PARAMETERS[args.role], opts=pulumi.InvokeOutputOptions(parent=self)
         )
 
-        instance = aws.ec2.Instance(
-            f"{name}-instance",
-            ami=ami.value,
-            instance_type=args.config.instance_type,
-            subnet_id=args.subnet_id,
-            vpc_security_group_ids=list(args.security_group_ids),
-            associate_public_ip_address=True,
-            key_name=args.key_name,
-            iam_instance_profile=args.instance_profile,
-            metadata_options={
+        launch = {
+            "ami": ami.value,
+            "instance_type": args.config.instance_type,
+            "subnet_id": args.subnet_id,
+            "vpc_security_group_ids": list(args.security_group_ids),
+            "associate_public_ip_address": True,
+            "key_name": args.key_name,
+            "iam_instance_profile": args.instance_profile,
+            "metadata_options": {
                 "http_endpoint": "enabled",
                 "http_tokens": "required",
                 # 1 hop: containers (one hop further) cannot reach the instance's credentials.
                 "http_put_response_hop_limit": 1,
             },
-            root_block_device={
+            "root_block_device": {
                 **ROOT_VOLUME,
                 "volume_size": args.config.disk_gib,
                 "encrypted": True,
                 "delete_on_termination": True,
                 "tags": tags,
             },
-            instance_market_options=_spot() if args.config.spot else None,
-            user_data=render_cloud_init(args.role),
-            user_data_replace_on_change=True,
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=_kept_on_change(args)),
+            "user_data": render_cloud_init(args.role),
+            "tags": tags,
+        }
+        instance = (
+            _spot_or_on_demand(f"{name}-instance", launch, args, self)
+            if args.config.spot
+            else aws.ec2.Instance(
+                f"{name}-instance",
+                **launch,
+                user_data_replace_on_change=True,
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=_kept_on_change(args)),
+            )
         )
         self.instance_id = instance.id
+        self.arn = instance.arn
         self.instance_type = args.config.instance_type
         self.private_ip = instance.private_ip
+        self.market = (
+            instance.market
+            if isinstance(instance, SpotOrOnDemandInstance)
+            else pulumi.Output.from_input("on-demand")
+        )
         if args.stable_address:
             address = aws.ec2.Eip(
                 f"{name}-eip", domain="vpc", instance=instance.id, tags=tags, opts=child
@@ -163,15 +180,38 @@ class Host(pulumi.ComponentResource):
 def _kept_on_change(args: HostArgs) -> list[str]:
     """Inputs whose later changes leave the instance as it is. A newer AMI must not
     silently replace a host (`pulumi up --replace` does); nor must a subnet chosen anew from
-    AWS's offerings move it: that would replace every host and lose its model cache."""
-    return ["ami"] if args.placement_pinned else ["ami", "subnet_id"]
+    AWS's offerings move it: that would replace every host and lose its model cache.
+
+    Nor a refresh while a host is stopped: AWS's provider reads `associate_public_ip_address`
+    as whether the network interface has a public address now (false for a stopped host
+    without an Elastic IP), and the input forces a new instance, so the next `pulumi up`
+    would replace the host (docs/reference/idle-cost.md, "State of a stopped stack")."""
+    kept = ["ami", "associate_public_ip_address"]
+    return kept if args.placement_pinned else [*kept, "subnet_id"]
 
 
-def _spot() -> aws.ec2.InstanceInstanceMarketOptionsArgs:
-    """Persistent spot request: an interrupted host stops and comes back with its disk."""
-    return aws.ec2.InstanceInstanceMarketOptionsArgs(
-        market_type="spot",
-        spot_options=aws.ec2.InstanceInstanceMarketOptionsSpotOptionsArgs(
-            instance_interruption_behavior="stop", spot_instance_type="persistent"
+def _spot_or_on_demand(
+    name: str, launch: dict[str, Any], args: HostArgs, parent: pulumi.Resource
+) -> SpotOrOnDemandInstance:
+    """A spot host, launched by the resource that falls back to on-demand (components/spot.py),
+    with aws.ec2.Instance's inputs under its names, so the policy pack checks it alike."""
+    return SpotOrOnDemandInstance(
+        name,
+        {**_camel(launch), "region": args.region},
+        opts=pulumi.ResourceOptions(
+            parent=parent, ignore_changes=[_camel_name(key) for key in _kept_on_change(args)]
         ),
     )
+
+
+def _camel_name(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _camel(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Input names as the engine holds aws.ec2.Instance's (tag keys left as they are)."""
+    return {
+        _camel_name(key): _camel(value) if isinstance(value, dict) and key != "tags" else value
+        for key, value in inputs.items()
+    }

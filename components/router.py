@@ -70,6 +70,8 @@ class Router(pulumi.ComponentResource):
     """The rendered router config (no secret values in it)."""
     container: docker.Container
     """Its id changes whenever the router is replaced; the review probe re-runs then."""
+    image_id: pulumi.Output[str]
+    """The pinned router image on its host (Python with boto3, which other containers use)."""
 
     def __init__(self, name: str, args: RouterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("metis-llm:router:Router", name, None, opts)
@@ -81,6 +83,7 @@ class Router(pulumi.ComponentResource):
             lambda ips: render_litellm_config(settings, ips)
         )
         image = pinned_image(f"{name}-image", settings.images.litellm, host.instance_id, on_host)
+        self.image_id = image.image_id
         self.container = docker.Container(
             f"{name}-container",
             name=CONTAINER_NAME,

@@ -21,9 +21,11 @@ from renderers.vllm import (
     HF_CACHE_CONTAINER_DIR,
     HF_CACHE_HOST_DIR,
     HF_TOKEN_ENV,
+    START_AFTER_ENTRYPOINT,
     VLLM_API_KEY_ENV,
     VLLM_HEALTH_PATH,
     VllmServerSpec,
+    start_after_command,
 )
 
 SHM_SIZE_MB = 8192
@@ -42,9 +44,10 @@ class VllmServerArgs:
     host: Host
     backend_key: pulumi.Input[str]
     hf_token: pulumi.Input[str] | None = None
-    start_after: Sequence[pulumi.Resource] = ()
-    """Containers on the same GPUs: vLLM sizes its KV cache from the GPU's free memory while
-    it profiles, so it starts only once they are healthy."""
+    start_after: Sequence[VllmServer] = ()
+    """Servers on the same GPUs: vLLM sizes its KV cache from the GPU's free memory while it
+    profiles, so it starts only once they are healthy, at deploy (Pulumi's order) and at
+    every boot (its entrypoint waits for their /health)."""
 
 
 class VllmServer(pulumi.ComponentResource):
@@ -54,6 +57,7 @@ class VllmServer(pulumi.ComponentResource):
 
     url: pulumi.Output[str]
     """`http://<private ip>:<port>/v1`, reachable from the stack's hosts only."""
+    health_url: pulumi.Output[str]
     container_name: pulumi.Output[str]
     container: docker.Container
     """For ordering (another server on the same GPUs starts after this one is healthy), and
@@ -69,11 +73,17 @@ class VllmServer(pulumi.ComponentResource):
             secrets[HF_TOKEN_ENV] = args.hf_token
 
         image = pinned_image(f"{name}-image", spec.image, host.instance_id, on_host)
+        entrypoints, command = None, pulumi.Output.from_input(spec.command)
+        if args.start_after:
+            waited = pulumi.Output.all(*(server.health_url for server in args.start_after))
+            entrypoints = START_AFTER_ENTRYPOINT
+            command = waited.apply(lambda urls: start_after_command(spec, urls))
         self.container = docker.Container(
             f"{name}-container",
             name=spec.container_name,
             image=image.image_id,
-            command=spec.command,
+            entrypoints=entrypoints,
+            command=command,
             gpus="all",
             envs=secret_envs(spec.env, secrets),
             shm_size=SHM_SIZE_MB,
@@ -105,10 +115,17 @@ class VllmServer(pulumi.ComponentResource):
             must_run=True,
             wait=True,
             wait_timeout=READY_TIMEOUT_SECONDS,
-            opts=container_options(on_host, READY_TIMEOUT_SECONDS, after=args.start_after),
+            opts=container_options(
+                on_host,
+                READY_TIMEOUT_SECONDS,
+                after=[server.container for server in args.start_after],
+            ),
         )
         self.container_name = self.container.name
         self.url = pulumi.Output.format("http://{0}:{1}/v1", host.private_ip, spec.port)
+        self.health_url = pulumi.Output.format(
+            "http://{0}:{1}{2}", host.private_ip, spec.port, VLLM_HEALTH_PATH
+        )
         self.register_outputs(
             {
                 "url": self.url,

@@ -144,14 +144,16 @@ class VllmImageKind:
     command_prefix: tuple[str, ...]
     """What precedes the model in the container command: the vllm/vllm-openai ENTRYPOINT is
     already `vllm serve` (repeating it fails); NGC images have no vLLM entrypoint."""
+    entrypoint: tuple[str, ...]
+    """The image's own ENTRYPOINT: what runs before the command, unless replaced."""
     tags: TagScheme
     """How its releases are tagged (NGC tags are container releases, e.g. 25.09-py3, and
     say nothing of the vLLM inside)."""
 
 
 VLLM_IMAGE_KINDS: dict[VllmKind, VllmImageKind] = {
-    "vllm-openai": VllmImageKind(command_prefix=(), tags=VLLM_TAGS),
-    "ngc": VllmImageKind(command_prefix=("vllm", "serve"), tags=NGC_TAGS),
+    "vllm-openai": VllmImageKind(command_prefix=(), entrypoint=("vllm", "serve"), tags=VLLM_TAGS),
+    "ngc": VllmImageKind(command_prefix=("vllm", "serve"), entrypoint=(), tags=NGC_TAGS),
 }
 KNOWN_VLLM_REPOSITORIES: dict[str, VllmKind] = {
     "vllm/vllm-openai": "vllm-openai",

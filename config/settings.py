@@ -239,6 +239,25 @@ class MonitoringConfig(StrictModel):
     images: MonitoringImagesConfig = MonitoringImagesConfig()
 
 
+class ScheduleConfig(StrictModel):
+    """`metis-llm:schedule`: working hours. EventBridge Scheduler starts and stops the
+    stack's instances at these times (config/cron.py reads the expressions)."""
+
+    start: str = Field(min_length=1, max_length=256)
+    """e.g. cron(0 7 ? * MON-FRI *)"""
+    stop: str = Field(min_length=1, max_length=256)
+    timezone: str = Field(min_length=1, max_length=64)
+    """IANA name the expressions are read in, e.g. Europe/Berlin."""
+
+
+class IdleStopConfig(StrictModel):
+    """`metis-llm:idle_stop`: stop every host once no request ran or finished anywhere in
+    the stack for this many minutes (one CloudWatch alarm per host, EC2's stop action)."""
+
+    minutes: int = Field(default=30, ge=1, le=1440)
+    """At most a day: an alarm's evaluation window cannot be longer."""
+
+
 class Settings(StrictModel):
     """Everything one stack deploys, validated."""
 
@@ -251,9 +270,16 @@ class Settings(StrictModel):
     metis: MetisConfig
     network: NetworkConfig = NetworkConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
+    schedule: ScheduleConfig | None = None
+    idle_stop: IdleStopConfig | None = None
     catalog: Catalog
     """The seed catalog merged with the stack's `metis-llm:catalog` entries."""
     has_hf_token: bool = False
+
+    @property
+    def stops(self) -> bool:
+        """Hosts are stopped and started while the stack exists (schedule or idle stop)."""
+        return self.schedule is not None or self.idle_stop is not None
 
     def instance(self, host: str) -> InstanceSpec | None:
         config = self.hosts.get(host)

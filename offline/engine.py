@@ -1,12 +1,16 @@
-"""What the Pulumi engine does with a resource's new inputs before it diffs them against
-the old ones: each input named in `ignore_changes` keeps its old value (or stays absent).
+"""What the Pulumi engine does that the tests rely on, without the engine.
 
-pulumi/pulumi pkg/resource/deploy/step_generator.go, `processIgnoreChanges`: for each
-path, `path.Reset(oldInputs, newInputs)`. The program only ignores top-level inputs.
+- With a resource's new inputs before it diffs them against the old ones: each input named
+  in `ignore_changes` keeps its old value (or stays absent). pulumi/pulumi
+  pkg/resource/deploy/step_generator.go, `processIgnoreChanges`: for each path,
+  `path.Reset(oldInputs, newInputs)`. The program only ignores top-level inputs.
+- With a `--target`/`--exclude` URN glob (v3.259.0 pkg/resource/deploy/deployment.go,
+  `UrnTargets.getMatcher`): `**` matches anything, `*` anything but `:`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,3 +28,9 @@ def inputs_after_ignore_changes(
         else:
             kept.pop(name, None)
     return kept
+
+
+def urn_glob_matches(glob: str, urn: str) -> bool:
+    """Whether `pulumi up|refresh --target/--exclude GLOB` names the resource."""
+    segments = ["[^:]*".join(map(re.escape, part.split("*"))) for part in glob.split("**")]
+    return re.fullmatch(".*".join(segments), urn) is not None

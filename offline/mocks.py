@@ -17,6 +17,9 @@ GPU_AMI = "ami-0a1b2c3d4e5f60001"
 CPU_AMI = "ami-0a1b2c3d4e5f60002"
 DEFAULT_VPC = "vpc-0123456789abcdef0"
 ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
+ACCOUNT_ID = "123456789012"
+SPOT_OR_ON_DEMAND = "pulumi-python:dynamic/metis-llm:SpotOrOnDemandInstance"
+INSTANCE_TYPES = ("aws:ec2/instance:Instance", SPOT_OR_ON_DEMAND)
 
 
 def _digest(text: str, length: int = 17) -> str:
@@ -87,24 +90,35 @@ def _domain_computed(resource_type: str, name: str, inputs: dict[str, Any]) -> d
     return {}
 
 
-def _computed(resource_type: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+def _computed(resource_type: str, name: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
     """What the cloud would add to a resource's inputs."""
     if resource_type.startswith("tls:"):
         return _tls_computed(resource_type, name, inputs)
     if resource_type.split(":")[1].split("/")[0] in ("acm", "lb", "route53"):
         return _domain_computed(resource_type, name, inputs)
-    if resource_type == "aws:ec2/instance:Instance":
-        return {
+    if resource_type in INSTANCE_TYPES:
+        instance_id = _resource_id(resource_type, name)
+        computed = {
             "privateIp": private_ip(name),
             "publicIp": public_ip(name),
-            "arn": f"arn:mock:{name}",
+            "arn": f"arn:aws:ec2:{region}:{ACCOUNT_ID}:instance/{instance_id}",
         }
+        if resource_type == SPOT_OR_ON_DEMAND:
+            computed |= {"market": "spot", "spotInstanceRequestId": f"sir-{_digest(name, 8)}"}
+            computed["fallbackReason"] = ""
+        return computed
+    if resource_type == "aws:scheduler/schedule:Schedule":
+        return {"arn": f"arn:aws:scheduler:{region}:{ACCOUNT_ID}:schedule/default/{name}"}
+    if resource_type == "aws:cloudwatch/metricAlarm:MetricAlarm":
+        return {"arn": f"arn:aws:cloudwatch:{region}:{ACCOUNT_ID}:alarm:{name}"}
+    if resource_type == "aws:ssm/parameter:Parameter":
+        return {"arn": f"arn:aws:ssm:{region}:{ACCOUNT_ID}:parameter{inputs.get('name')}"}
     if resource_type == "aws:ec2/eip:Eip":
         return {"publicIp": public_ip(f"eip-{name}"), "allocationId": f"eipalloc-{_digest(name)}"}
     if resource_type == "aws:ec2/keyPair:KeyPair":
         return {"keyName": f"{name}-{_digest(name, 7)}"}
     if resource_type in ("aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"):
-        return {"name": f"{name}-{_digest(name, 7)}", "arn": f"arn:aws:iam::123456789012:{name}"}
+        return {"name": _iam_name(name), "arn": f"arn:aws:iam::{ACCOUNT_ID}:{name}"}
     if resource_type == "random:index/randomPassword:RandomPassword":
         return {"result": _digest(f"password-{name}", 64)[: int(inputs.get("length", 32))]}
     if resource_type == "command:local:Command":
@@ -118,9 +132,21 @@ def _computed(resource_type: str, name: str, inputs: dict[str, Any]) -> dict[str
     return {}
 
 
+NAMED_BY_ID = ("aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile")
+"""IAM roles and instance profiles: the resource id is their (auto-generated) name."""
+
+
+def _iam_name(name: str) -> str:
+    """What Pulumi's autonaming gives: the resource name and a random suffix."""
+    return f"{name}-{_digest(name, 7)}"
+
+
 def _resource_id(resource_type: str, name: str) -> str:
+    if resource_type in NAMED_BY_ID:
+        return _iam_name(name)
     prefixes = {
         "aws:ec2/instance:Instance": "i-",
+        SPOT_OR_ON_DEMAND: "i-",
         "aws:ec2/securityGroup:SecurityGroup": "sg-",
         "aws:ec2/eip:Eip": "eipalloc-",
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
@@ -147,13 +173,20 @@ class CloudMocks(pulumi.runtime.Mocks):
         self.offerings = dict(offerings or {})
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
-        state = {**args.inputs, **_computed(args.typ, args.name, args.inputs)}
+        state = {**args.inputs, **_computed(args.typ, args.name, args.inputs, self.region)}
         return _resource_id(args.typ, args.name), state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
         token, given = args.token, args.args
         if token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region, "id": self.region}
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/deployer",
+                "userId": "AIDAMOCKDEPLOYER",
+                "id": ACCOUNT_ID,
+            }
         if token == "aws:ssm/getParameter:getParameter":
             ami = GPU_AMI if "deeplearning" in given["name"] else CPU_AMI
             return {"name": given["name"], "value": ami, "type": "String", "id": given["name"]}

@@ -16,7 +16,7 @@ from offline.harness import ProgramRun, run_stack_config
 from offline.stackfile import display_path, read_stack_file, stack_name_of
 from offline.tree import render_tree
 from offline.values import flatten
-from renderers.cost import hourly_cost
+from renderers.cost import hourly_cost, monthly_cost
 
 MOCKED = (
     "Ran the program under Pulumi mocks: no cloud, no state, no credentials. "
@@ -62,9 +62,16 @@ def cost_line(settings: Settings) -> str:
         f"{host} {settings.hosts[host].instance_type} ${usd:.2f}"
         for host, usd in cost.by_host.items()
     )
+    monthly = monthly_cost(settings)
+    scheduled = (
+        f"; ${monthly.scheduled:,.2f} within the schedule ({monthly.hours_per_week:g} h a week)"
+        if monthly.scheduled is not None
+        else ""
+    )
     return (
         f"Hourly cost: ${cost.total:.2f} ({hosts}); on-demand list prices as of "
-        f"{cost.prices_as_of}, an upper bound for spot hosts; disks and traffic excluded."
+        f"{cost.prices_as_of}, an upper bound for spot hosts; disks and traffic excluded.\n"
+        f"Monthly cost: ${monthly.always_on:,.2f} always on{scheduled}."
     )
 
 

@@ -30,6 +30,8 @@ class Registration:
     custom: bool
     inputs: dict[str, Any]
     """As the engine received them: secret values still wrapped (see `is_secret`)."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """What the mocks answered: the inputs and what the cloud would compute (ids, ARNs)."""
     resource_id: str = ""
     provider: str = ""
     dependencies: list[str] = field(default_factory=list)
@@ -57,6 +59,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     parent=request.parent,
                     custom=bool(request.custom),
                     inputs=rpc.deserialize_properties(request.object),
+                    outputs=rpc.deserialize_properties(response.object),
                     resource_id=response.id,
                     provider=request.provider,
                     dependencies=list(request.dependencies),

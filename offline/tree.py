@@ -17,17 +17,20 @@ _SECURITY_GROUP_RULE = (
     "referencedSecurityGroupId",
 )
 
+_INSTANCE = (
+    "instanceType",
+    "ami",
+    "rootBlockDevice",
+    "metadataOptions",
+    "instanceMarketOptions",
+    "associatePublicIpAddress",
+    "iamInstanceProfile",
+    "userData",
+)
+
 KEY_INPUTS: dict[str, tuple[str, ...]] = {
-    "aws:ec2/instance:Instance": (
-        "instanceType",
-        "ami",
-        "rootBlockDevice",
-        "metadataOptions",
-        "instanceMarketOptions",
-        "associatePublicIpAddress",
-        "iamInstanceProfile",
-        "userData",
-    ),
+    "aws:ec2/instance:Instance": _INSTANCE,
+    "pulumi-python:dynamic/metis-llm:SpotOrOnDemandInstance": _INSTANCE,
     "aws:ec2/eip:Eip": ("domain",),
     "aws:ec2/securityGroup:SecurityGroup": ("vpcId", "description"),
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _SECURITY_GROUP_RULE,
@@ -35,6 +38,7 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
     "aws:ec2/keyPair:KeyPair": ("publicKey",),
     "aws:iam/role:Role": ("assumeRolePolicy",),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("policyArn",),
+    "aws:iam/rolePolicy:RolePolicy": ("policy",),
     "aws:iam/instanceProfile:InstanceProfile": ("role",),
     "random:index/randomPassword:RandomPassword": ("length", "special"),
     "command:local:Command": ("create",),
@@ -42,7 +46,9 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
     "docker:index/remoteImage:RemoteImage": ("name",),
     "docker:index/container:Container": (
         "name",
+        "entrypoints",
         "command",
+        "networkMode",
         "gpus",
         "labels",
         "ports",

@@ -1,7 +1,13 @@
-"""`python -m ops dashboard STACK [--local-port N] [--dry-run]`.
+"""python -m ops wake|sleep|status|dashboard STACK: wake, put to sleep, inspect a deployed
+stack or open its dashboards.
 
-Exit codes: 0 on success (the forward runs until Ctrl-C), 2 on any error (unknown stack,
-invalid stack config, no running router host, no AWS credentials).
+One module per command, each adding its own subcommand (COMMANDS). wake, sleep and status
+need AWS credentials (boto3's standard chain: environment, profile, an OIDC role in CI) and
+the stack's name, and import nothing beyond boto3 and the standard library: a CI runner runs
+them from a checkout after `pip install boto3`. A command that needs more imports it inside
+its `run` (dashboard does: it reads the stack file). Exit status: 0 done, 1 the stack did not
+get there (timeout, no capacity, reviews not answered), 2 nothing to do it on (no such stack,
+no discovery record, no key, no region, no running router host, no monitoring).
 """
 
 from __future__ import annotations
@@ -10,46 +16,30 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from config.errors import ConfigError
-from config.ports import GRAFANA_PORT
-from offline.stackfile import PlanError, find_stack_file, read_stack_file, stack_name_of
-from ops.dashboard import DashboardError, open_dashboard
+from ops import dashboard, sleep, status, wake
+from ops.stack import OpsError
 
-EXIT_ERROR = 2
-DEFAULT_REGION = "us-east-1"
+COMMANDS = (wake, sleep, status, dashboard)
+"""Each module: `add_parser(subparsers)`, which sets `run(args, say)` as the default; `run`
+returns None when done (or an exit status) and raises OpsError when not."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    dashboard = commands.add_parser(
-        "dashboard",
-        help="open a port forward to the stack's Grafana",
-        description="Forward localhost:PORT to Grafana on the stack's router host (Session "
-        "Manager in ssm mode, SSH in ssh mode).",
-    )
-    dashboard.add_argument("stack", help="a stack name (dev: Pulumi.dev.yaml) or a stack file")
-    dashboard.add_argument("--local-port", type=int, default=GRAFANA_PORT)
-    dashboard.add_argument(
-        "--dry-run", action="store_true", help="print the command instead of running it"
-    )
+    for command in COMMANDS:
+        command.add_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        stack_file = find_stack_file(args.stack)
-        config = read_stack_file(stack_file)
-        settings = config.settings()
-        region = str(config.values.get("aws:region") or DEFAULT_REGION)
-        stack = stack_name_of(stack_file)
-        return open_dashboard(
-            stack, settings, region, local_port=args.local_port, dry_run=args.dry_run
-        )
-    except (ConfigError, PlanError, DashboardError) as error:
-        print(error, file=sys.stderr)
-        return EXIT_ERROR
+        exit_status = args.run(args, lambda line: print(line, flush=True))
+    except OpsError as error:
+        print(f"ops {args.command} {args.stack}: {error}", file=sys.stderr)
+        return error.exit_code
+    return exit_status or 0
 
 
 if __name__ == "__main__":

@@ -9,9 +9,9 @@ exit code alone cannot tell (since 23.4 it exits 2 for "done with recoverable wa
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Literal
 
+from renderers.script_files import script_text
 from renderers.vllm import HF_CACHE_HOST_DIR
 
 HostRole = Literal["gpu", "cpu"]
@@ -33,15 +33,11 @@ APT_RETRY_SECONDS = 10
 """`apt-get update` takes the package-lists lock without waiting: retried for 10 minutes."""
 
 
-def _script(name: str) -> str:
-    return resources.files("renderers").joinpath("scripts", name).read_text()
-
-
 def render_cloud_init(role: HostRole) -> str:
     """The bootstrap script of a GPU host (checks the AMI's drivers and Docker) or of a
     CPU-only router host (installs Docker)."""
     parts = ["common-head.sh", f"{role}-host.sh", "common-tail.sh"]
-    script = "".join(_script(part) for part in parts)
+    script = "".join(script_text(part) for part in parts)
     values = {
         "@ROLE@": role,
         "@BOOTSTRAP_LOG@": BOOTSTRAP_LOG,

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from config.discovery import CA_BUNDLE
 from config.settings import Settings
 
 NO_TOKEN_COUNTING = {"check_embedding_ctx_length": False}
@@ -21,7 +22,6 @@ HEADER = """\
 #   export VLLM_API_KEY="$(pulumi stack output api_key --show-secrets)"
 """
 
-CA_BUNDLE = "metis-llm-ca-bundle.pem"
 TRUST: dict[str, str] = {
     "self-signed": f"""\
 # The router serves HTTPS with a certificate of this stack's own CA. Metis's clients

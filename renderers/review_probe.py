@@ -14,12 +14,12 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Sequence
-from importlib import resources
 from typing import Any
 
 from config.settings import Settings
 from renderers.certificates import CA_FILE
 from renderers.litellm import CONTAINER_NAME
+from renderers.script_files import script_text
 
 PROBE_FUNCTION = "ReviewProbe"
 PROBE_SCHEMA: dict[str, Any] = {
@@ -82,7 +82,7 @@ def review_probe_config(settings: Settings) -> dict[str, Any]:
 
 
 def review_probe_program() -> str:
-    return resources.files("renderers").joinpath("scripts", "review_probe.py").read_text()
+    return script_text("review_probe.py")
 
 
 def review_probe_command(settings: Settings) -> list[str]:

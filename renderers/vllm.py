@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 
 from config.catalog import ChatModelSpec, ToolCallingSpec
-from config.images import POOLING_RUNNER_SINCE, TOOL_STRICT_LEVEL_SINCE, Version
+from config.images import POOLING_RUNNER_SINCE, TOOL_STRICT_LEVEL_SINCE, Version, VllmImageKind
 from config.services import SERVICES, ServiceKey
 from config.settings import Settings
 
@@ -23,6 +23,18 @@ HF_CACHE_HOST_DIR = "/var/lib/metis-llm/hf-cache"
 HF_CACHE_CONTAINER_DIR = "/root/.cache/huggingface"
 
 
+START_AFTER_SCRIPT = """\
+while [ "$1" != -- ]; do
+  until python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5)' \\
+    "$1" 2>/dev/null; do sleep 5; done
+  shift
+done
+shift
+exec "$@"
+"""
+"""Waits until each URL before `--` answers 200, then becomes the command after it."""
+
+
 @dataclass(frozen=True)
 class VllmServerSpec:
     """Everything a vLLM container needs except its secrets (backend key, HF token)."""
@@ -33,6 +45,8 @@ class VllmServerSpec:
     command: list[str]
     port: int
     gpu_ids: list[int]
+    image_entrypoint: list[str] = field(default_factory=list)
+    """What the image runs before `command`."""
     env: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -41,12 +55,17 @@ class VllmServerSpec:
         return {"service": self.service, "gpus": ",".join(str(gpu) for gpu in self.gpu_ids)}
 
 
+def _kind(settings: Settings) -> VllmImageKind:
+    kind = settings.images.vllm_image_kind
+    assert kind is not None, "validated by config.rules.images"
+    return kind
+
+
 def vllm_command(settings: Settings, service: ServiceKey) -> list[str]:
     """The container command: what follows the image's entrypoint."""
     config = settings.services[service]
-    kind = settings.images.vllm_image_kind
+    kind = _kind(settings)
     version = settings.images.vllm_version_in_image
-    assert kind is not None, "validated by config.rules.images"
     assert version is not None, "validated by config.rules.images"
     spec = settings.catalog.models.get(config.model)
 
@@ -115,6 +134,7 @@ def vllm_server(settings: Settings, service: ServiceKey) -> VllmServerSpec:
         command=vllm_command(settings, service),
         port=SERVICES[service].port,
         gpu_ids=list(config.gpu_ids),
+        image_entrypoint=list(_kind(settings).entrypoint),
         env={**gpu_env(config.gpu_ids), "HF_HOME": HF_CACHE_CONTAINER_DIR},
     )
 
@@ -130,3 +150,14 @@ def started_before(settings: Settings, service: ServiceKey, host: str) -> list[S
         for other in start_order[: start_order.index(service)]
         if host in settings.services[other].hosts and gpus & set(settings.services[other].gpu_ids)
     ]
+
+
+START_AFTER_ENTRYPOINT = ["/bin/sh", "-c", START_AFTER_SCRIPT, "start-after"]
+"""Replaces the image's entrypoint of a server that must start after others on its GPUs:
+also when Docker starts every container at once after a reboot, it first waits for the
+others' /health."""
+
+
+def start_after_command(spec: VllmServerSpec, health_urls: list[str]) -> list[str]:
+    """The URLs to wait for, then the image's own command line (its entrypoint and command)."""
+    return [*health_urls, "--", *spec.image_entrypoint, *spec.command]

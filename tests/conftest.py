@@ -32,6 +32,16 @@ def event_loop_per_test() -> Iterator[None]:
     asyncio.set_event_loop(None)
 
 
+@pytest.fixture(scope="session")
+def moto() -> Iterator[str]:
+    """moto, the AWS emulator, in server mode on loopback for the whole session: its endpoint
+    URL. A test that needs an empty account resets it first (`tests.support.aws.reset`)."""
+    from tests.support.aws import MotoServer  # moto takes 0.4 s to import: only when used
+
+    with MotoServer() as server:
+        yield server.endpoint
+
+
 @pytest.fixture(autouse=True)
 def clients_trust_the_test_router_ca(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch

@@ -3,6 +3,8 @@
 import json
 import shlex
 
+from components.spot import SPOT_OPTIONS
+from policy.guardrails.instances import SPOT_OR_ON_DEMAND
 from tests.component_cases import build, export, host_for, inputs
 from tests.config_cases import valid, with_changes
 
@@ -55,17 +57,23 @@ def test_a_subnet_chosen_anew_from_aws_offerings_does_not_move_the_host(minimal_
 
 def test_a_subnet_named_in_the_config_moves_the_host_when_it_changes(minimal_raw):
     (instance,) = built(valid(minimal_raw), placement_pinned=True).of_type(INSTANCE)
-    assert instance.ignore_changes == ["ami"]
+    assert "subnetId" not in instance.ignore_changes
 
 
-def test_spot_is_a_persistent_request_that_stops_on_interruption(minimal_raw):
-    raw = with_changes(minimal_raw, hosts={"gpu-1": {"spot": True}})
-    market = instance_inputs(valid(raw))["instanceMarketOptions"]
-    assert market["marketType"] == "spot"
-    assert market["spotOptions"] == {
-        "instanceInterruptionBehavior": "stop",
-        "spotInstanceType": "persistent",
+def test_spot_is_a_persistent_request_that_stops_on_interruption():
+    assert SPOT_OPTIONS == {
+        "MarketType": "spot",
+        "SpotOptions": {"SpotInstanceType": "persistent", "InstanceInterruptionBehavior": "stop"},
     }
+
+
+def test_a_spot_host_is_launched_by_the_resource_that_falls_back_to_on_demand(minimal_raw):
+    raw = with_changes(minimal_raw, hosts={"gpu-1": {"spot": True}})
+    run = built(valid(raw))
+
+    assert run.of_type(INSTANCE) == []
+    (host,) = run.of_type(SPOT_OR_ON_DEMAND)
+    assert inputs(host)["instanceType"] == "g6e.xlarge"
 
 
 def test_on_demand_hosts_have_no_market_options(minimal_raw):

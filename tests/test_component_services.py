@@ -10,9 +10,10 @@ from components.vllm_server import VllmServer, VllmServerArgs
 from offline.harness import is_secret
 from offline.mocks import mock_pem
 from renderers.certificates import server_names
-from renderers.vllm import vllm_server
+from renderers.vllm import START_AFTER_ENTRYPOINT, vllm_server
 from tests.component_cases import build, host_for, inputs
 from tests.config_cases import valid, with_changes
+from tests.support.stacks import stack_run
 
 CONTAINER = "docker:index/container:Container"
 IMAGE = "docker:index/remoteImage:RemoteImage"
@@ -279,3 +280,22 @@ def test_router_key_and_backend_key_differ():
         )
 
     assert build(program).outputs["same"].value is False
+
+
+def test_the_embedding_server_sharing_the_chat_gpu_waits_for_it_at_every_boot():
+    run = stack_run("dev")
+    chat = run.named("metis-llm-chat-gpu-1-container")
+    embedding = run.named("metis-llm-embedding-gpu-1-container")
+    (port,) = chat.inputs["ports"]
+
+    assert embedding.inputs["entrypoints"] == START_AFTER_ENTRYPOINT
+    assert embedding.inputs["command"][:2] == [f"http://{port['ip']}:8000/health", "--"]
+    assert "entrypoints" not in chat.inputs
+
+
+def test_servers_on_their_own_gpus_keep_the_images_entrypoint():
+    run = stack_run("prod")
+
+    assert not [
+        c for c in run.of_type(CONTAINER) if c.inputs.get("entrypoints") == START_AFTER_ENTRYPOINT
+    ]

@@ -131,44 +131,53 @@ def router_changes(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
+def idle_stop_outlasting(router: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """An idle window longer than the router's timeout (config.rules.power)."""
+    return st.fixed_dictionaries(
+        {"minutes": st.integers(router["timeout_seconds"] // 60 + 1, 1440)}
+    )
+
+
 SAFE_VLLM_FLAGS = ["--enable-prefix-caching", "--enforce-eager", "--max-num-seqs=64"]
 
-valid_changes = st.fixed_dictionaries(
-    {"router": router_changes()},
-    optional={
-        "metis": st.fixed_dictionaries(
-            {},
-            optional={
-                "version": st.sampled_from(METIS_VERSIONS),
-                "temperature": st.floats(0, 2),
-                "query_max_tokens": st.integers(1, 1024),
-            },
-        ),
-        "images": st.fixed_dictionaries(
-            {},
-            optional={
-                # Metis 1.4+ reviews need vLLM >= 0.25.1 (config.rules.tool_calling).
-                "vllm": st.builds(
-                    "vllm/vllm-openai:v0.{}.{}".format, st.integers(26, 40), st.integers(0, 9)
-                ),
-                "litellm": st.builds(
-                    "ghcr.io/berriai/litellm:v1.{}.{}".format,
-                    st.integers(108, 140),
-                    st.integers(0, 20),
-                ),
-            },
-        ),
-        "chat": st.fixed_dictionaries(
-            {},
-            optional={
-                # "chat-..." never equals an embedding served name.
-                "served_name": st.text(
-                    st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp")), max_size=190
-                ).map(lambda text: f"chat-{text}".rstrip()),
-                "extra_args": st.lists(st.sampled_from(SAFE_VLLM_FLAGS), unique=True),
-            },
-        ),
-    },
+valid_changes = router_changes().flatmap(
+    lambda router: st.fixed_dictionaries(
+        {"router": st.just(router), "idle_stop": idle_stop_outlasting(router)},
+        optional={
+            "metis": st.fixed_dictionaries(
+                {},
+                optional={
+                    "version": st.sampled_from(METIS_VERSIONS),
+                    "temperature": st.floats(0, 2),
+                    "query_max_tokens": st.integers(1, 1024),
+                },
+            ),
+            "images": st.fixed_dictionaries(
+                {},
+                optional={
+                    # Metis 1.4+ reviews need vLLM >= 0.25.1 (config.rules.tool_calling).
+                    "vllm": st.builds(
+                        "vllm/vllm-openai:v0.{}.{}".format, st.integers(26, 40), st.integers(0, 9)
+                    ),
+                    "litellm": st.builds(
+                        "ghcr.io/berriai/litellm:v1.{}.{}".format,
+                        st.integers(108, 140),
+                        st.integers(0, 20),
+                    ),
+                },
+            ),
+            "chat": st.fixed_dictionaries(
+                {},
+                optional={
+                    # "chat-..." never equals an embedding served name.
+                    "served_name": st.text(
+                        st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp")), max_size=190
+                    ).map(lambda text: f"chat-{text}".rstrip()),
+                    "extra_args": st.lists(st.sampled_from(SAFE_VLLM_FLAGS), unique=True),
+                },
+            ),
+        },
+    )
 )
 
 

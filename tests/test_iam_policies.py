@@ -173,3 +173,36 @@ def test_the_deployer_may_open_the_dashboards_port_forward_to_the_stacks_hosts()
         "arn:aws:ssm:*::document/AWS-StartSSHSession",
         "arn:aws:ssm:*::document/AWS-StartPortForwardingSession",
     }
+
+
+def test_the_deployer_passes_the_schedule_role_only_to_eventbridge_scheduler():
+    statements = {s["Sid"]: s for s in _policy("deployer-policy.json")["Statement"]}
+
+    assert statements["PassTheScheduleRoleToScheduler"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}
+    }
+
+
+LINKED = "aws-service-role"
+
+
+def test_the_deployer_creates_only_the_service_linked_roles_alarm_actions_and_the_nlb_use():
+    statements = _policy("deployer-policy.json")["Statement"]
+    roles = [s for s in statements if "iam:CreateServiceLinkedRole" in s["Action"]]
+
+    assert {
+        s["Condition"]["StringEquals"]["iam:AWSServiceName"]: s["Resource"].split(":role/")[1]
+        for s in roles
+    } == {
+        "events.amazonaws.com": f"{LINKED}/events.amazonaws.com/AWSServiceRoleForCloudWatchEvents",
+        "elasticloadbalancing.amazonaws.com": f"{LINKED}/elasticloadbalancing.amazonaws.com/*",
+    }
+    assert all(set(s["Condition"]) == {"StringEquals"} for s in roles)
+
+
+def test_schedules_alarms_and_the_discovery_record_are_scoped_to_the_projects_names():
+    statements = {s["Sid"]: s for s in _policy("deployer-policy.json")["Statement"]}
+
+    assert statements["WorkingHoursSchedules"]["Resource"].endswith("schedule/default/metis-llm-*")
+    assert statements["IdleStopAlarms"]["Resource"].endswith(":alarm:metis-llm-*")
+    assert statements["DiscoveryRecord"]["Resource"].endswith(":parameter/metis-llm/*")

@@ -9,9 +9,10 @@ import json
 import re
 
 from offline.diff import diff_runs
-from offline.engine import inputs_after_ignore_changes
+from offline.engine import inputs_after_ignore_changes, urn_glob_matches
 from offline.harness import run_program, stack_file_config
 from offline.mocks import ZONES, CloudMocks, subnet_in
+from renderers.idle_stop import PUBLISHER_CONTAINER
 from renderers.probes import go_duration
 from tests.config_cases import valid
 from tests.support.stacks import STACK_FILES, stack_raw_config, stack_run
@@ -43,15 +44,16 @@ def minutes(timeout: str) -> int:
     return int(timeout[:-1])
 
 
-UNPROBED = {"dcgm-exporter"}
-"""Containers whose image has no shell nor HTTP client to probe with (distroless)."""
+UNPROBED = {"dcgm-exporter", PUBLISHER_CONTAINER}
+"""Containers with nothing to probe: the distroless dcgm-exporter has no shell nor HTTP client,
+the idle stop's activity publisher serves nothing."""
 
 
 def probed(run) -> list:
     return [c for c in run.of_type(CONTAINER) if c.inputs["name"] not in UNPROBED]
 
 
-def test_only_the_distroless_dcgm_exporter_has_no_health_check_and_is_not_waited_for(run):
+def test_only_dcgm_exporter_and_the_activity_publisher_have_no_health_check(run):
     unprobed = [c for c in run.of_type(CONTAINER) if "healthcheck" not in c.inputs]
 
     assert {c.inputs["name"] for c in unprobed} == UNPROBED
@@ -156,3 +158,11 @@ def test_the_engine_keeps_the_old_value_of_an_ignored_input():
         "subnetId": "subnet-a",
         "instanceType": "g6e.xlarge",
     }
+
+
+def test_a_urn_glob_star_stays_within_a_segment_and_a_double_star_crosses_them():
+    urn = "urn:pulumi:dev::metis-llm::docker:index/container:Container::vllm"
+
+    assert urn_glob_matches("**docker:index/**", urn)
+    assert urn_glob_matches("urn:pulumi:dev::metis-llm::docker:index/container:Container::*", urn)
+    assert not urn_glob_matches("*docker:index/*", urn)

@@ -147,6 +147,20 @@ def test_cost_line_gives_the_total_and_each_host(stack: str, total: str, host: s
     assert host in line
 
 
+def test_the_plan_shows_the_monthly_cost_always_on_and_within_the_schedule() -> None:
+    line = cost_line(load_settings(stack_raw_config("dev"))).splitlines()[1]
+
+    assert line == "Monthly cost: $584.00 always on; $225.95 within the schedule (65 h a week)."
+
+
+def test_without_a_schedule_the_plan_shows_the_monthly_cost_always_on() -> None:
+    raw = {key: value for key, value in stack_raw_config("prod").items() if key != "schedule"}
+
+    line = cost_line(load_settings(raw)).splitlines()[1]
+
+    assert line == "Monthly cost: $16,030.80 always on."
+
+
 def test_plan_files_hold_the_rendered_configs(run: ProgramRun, stack_name: str) -> None:
     files = plan_files(_plan(stack_name, run))
 

@@ -22,6 +22,7 @@ CONTAINER = "docker:index/container:Container"
 IMAGE = "docker:index/remoteImage:RemoteImage"
 INSTANCE = "aws:ec2/instance:Instance"
 COMMAND = "command:local:Command"
+PARAMETER = "aws:ssm/parameter:Parameter"
 
 
 def _dev_with(directory: Path, section: str, change: dict[str, Any]) -> Path:
@@ -86,9 +87,14 @@ def test_model_swap_changes_the_router_config_uploaded_into_its_container(
     assert _changed(model_swap)["metis-llm-router-container"] == {"uploads[0].content"}
 
 
-def test_model_swap_changes_containers_and_the_review_probe_only(model_swap: PlanDiff) -> None:
-    assert _types(model_swap) == {CONTAINER, COMMAND}
-    assert set(_changed(model_swap)) - {"metis-llm-review-ready-probe"} == {
+def test_model_swap_changes_containers_the_review_probe_and_the_discovery_record_only(
+    model_swap: PlanDiff,
+) -> None:
+    assert _types(model_swap) == {CONTAINER, COMMAND, PARAMETER}
+    assert set(_changed(model_swap)) - {
+        "metis-llm-review-ready-probe",
+        "metis-llm-discovery-record",
+    } == {
         "metis-llm-chat-gpu-1-container",
         "metis-llm-router-container",
     }
@@ -127,7 +133,7 @@ def test_report_shows_the_new_vllm_args_as_a_diff(model_swap: PlanDiff) -> None:
 def test_report_counts_the_changes(model_swap: PlanDiff) -> None:
     report = render_diff(model_swap, stack="dev", before="a", after="b")
 
-    assert "**3 to change, 0 to add, 0 to remove; 3 output values changed.**" in report
+    assert "**4 to change, 0 to add, 0 to remove; 3 output values changed.**" in report
 
 
 def test_secret_change_is_shown_masked() -> None:

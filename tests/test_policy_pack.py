@@ -27,6 +27,7 @@ from policy.guardrails import POLICIES
 from policy.guardrails.containers import CONTAINER, REMOTE_IMAGE
 from policy.guardrails.instances import INSTANCE
 from policy.guardrails.network import INGRESS_RULE, SECURITY_GROUP
+from policy.guardrails.scheduler import ROLE_POLICY
 from tests.support.stacks import STACK_FILES, stack_run
 
 pytestmark = pytest.mark.timeout(120)
@@ -111,10 +112,11 @@ def findings(
             name=registration.name,
         )
         found += found_in(analyzer.Analyze(request), registration.name)
+    # A stack policy reads the resources' outputs (pulumi_policy.PolicyResource.props).
     stack = analyzer_pb2.AnalyzeStackRequest(
         resources=[
             analyzer_pb2.AnalyzerResource(
-                type=r.type, properties=struct(r.inputs), urn=r.urn, name=r.name
+                type=r.type, properties=struct(r.outputs), urn=r.urn, name=r.name
             )
             for r in registrations
         ]
@@ -217,7 +219,8 @@ def test_every_resource_of_the_stacks_passes_every_policy(analyzer, run):
 
 @dataclass(frozen=True)
 class Variant:
-    """A registered resource with some inputs changed (paths of keys and list indexes)."""
+    """A registered resource with some inputs changed (paths of keys and list indexes), in
+    its outputs too (what stack policies read)."""
 
     resource_type: str
     name_part: str
@@ -228,13 +231,13 @@ class Variant:
         changed = copy.deepcopy(original)
         for path, value in self.changes.items():
             *parents, last = path
-            target = changed.inputs
-            for key in parents:
-                target = target[key]
-            if value is DELETE:
-                del target[last]
-            else:
-                target[last] = value
+            for target in (changed.inputs, changed.outputs):
+                for key in parents:
+                    target = target[key]
+                if value is DELETE:
+                    del target[last]
+                else:
+                    target[last] = value
         return changed
 
 
@@ -419,6 +422,24 @@ def test_allowing_another_port_keeps_the_public_router_refused(analyzer, public_
     found = findings(analyzer, public_run.registrations, config)
     assert {f.resource for f in found} == router_rules_from_the_world(public_run)
     assert all("only tcp 9999, the router port, may be" in f.message for f in found)
+
+
+def test_a_schedule_role_widened_to_every_instance_is_refused_against_the_role(analyzer):
+    run = stack_run("prod")
+    wide = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "ec2:StopInstances", "Resource": "*"}],
+        }
+    )
+    policy = Variant(ROLE_POLICY, "hours-start-stop", {("policy",): wide}).of(run)
+    unchanged = [r for r in run.registrations if r.urn != policy.urn]
+
+    found = findings(analyzer, [*unchanged, policy])
+
+    assert {(f.policy, f.resource) for f in found} == {
+        ("scheduler-roles-scoped", "metis-llm-hours-role")
+    }
 
 
 # A public router without TLS

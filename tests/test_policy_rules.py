@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -11,7 +12,13 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from config.images import TAG_SCHEMES, ImageRef
 from policy.guardrails import POLICIES
-from policy.guardrails.containers import BACKENDS_PRIVATE, CONTAINER, IMAGES_PINNED, REMOTE_IMAGE
+from policy.guardrails.containers import (
+    ACTIVITY_PUBLISHER,
+    BACKENDS_PRIVATE,
+    CONTAINER,
+    IMAGES_PINNED,
+    REMOTE_IMAGE,
+)
 from policy.guardrails.instances import (
     EBS_VOLUME,
     ENCRYPTED_VOLUMES,
@@ -29,6 +36,8 @@ from policy.guardrails.network import (
     VLLM_PORTS_PRIVATE,
 )
 from policy.guardrails.pinning import is_pinned
+from policy.guardrails.scheduler import ATTACHMENT, ROLE, ROLE_POLICY, SCHEDULER_ROLES_SCOPED
+from renderers.idle_stop import PUBLISHER_CONTAINER
 from tests.policy_cases import stack_violations, urn_of, violations
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
@@ -518,7 +527,118 @@ def test_the_router_container_may_be_published_on_all_interfaces():
     assert violations(BACKENDS_PRIVATE, CONTAINER, props) == []
 
 
+def test_the_activity_publisher_may_use_the_host_network_without_ports():
+    props = {"name": PUBLISHER_CONTAINER, "image": DIGEST, "networkMode": "host"}
+    assert violations(BACKENDS_PRIVATE, CONTAINER, props) == []
+
+
+def test_the_activity_publisher_publishing_a_port_is_refused():
+    props = {"name": PUBLISHER_CONTAINER, "image": DIGEST, "networkMode": "host"}
+    props["ports"] = [{"internal": 9000.0, "external": 9000.0, "ip": "10.0.1.2"}]
+    message = only(violations(BACKENDS_PRIVATE, CONTAINER, props))
+    assert "publishes port 9000, which the publisher never does" in message
+
+
+def test_the_pack_knows_the_publisher_by_the_name_the_program_gives_it():
+    assert ACTIVITY_PUBLISHER == PUBLISHER_CONTAINER
+
+
 def test_a_port_address_unknown_during_preview_is_left_to_the_update():
     props = vllm_container(ports=[{"internal": 8000.0, "ip": UNKNOWN_STRING_VALUE}])
     with pytest.raises(UnknownValueError):
         violations(BACKENDS_PRIVATE, CONTAINER, props)
+
+
+# scheduler-roles-scoped
+
+OWN = "arn:aws:ec2:us-east-1:123456789012:instance/i-0aaaaaaaaaaaaaaa1"
+OTHER = "arn:aws:ec2:us-east-1:123456789012:instance/i-0bbbbbbbbbbbbbbb2"
+SCHEDULER_TRUST = json.dumps(
+    {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "scheduler.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ]
+    }
+)
+
+
+def start_stop(actions: Any = ("ec2:StartInstances", "ec2:StopInstances"), **statement: Any):
+    body = {"Effect": "Allow", "Action": list(actions), "Resource": [OWN], **statement}
+    return json.dumps({"Version": "2012-10-17", "Statement": [body]})
+
+
+def scheduled_stack(policy: str, *extra: tuple[str, str, dict[str, Any]]) -> list:
+    return [
+        (INSTANCE, "gpu-1-instance", {"arn": OWN}),
+        (ROLE, "hours-role", {"name": "hours-role-1", "assumeRolePolicy": SCHEDULER_TRUST}),
+        (ROLE_POLICY, "hours-start-stop", {"role": "hours-role-1", "policy": policy}),
+        *extra,
+    ]
+
+
+def scheduler_findings(policy: str, *extra: tuple[str, str, dict[str, Any]]) -> list[str]:
+    return [m for _, m in stack_violations(SCHEDULER_ROLES_SCOPED, scheduled_stack(policy, *extra))]
+
+
+def test_a_scheduler_role_starting_and_stopping_only_the_stacks_instances_passes():
+    assert scheduler_findings(start_stop()) == []
+
+
+def test_a_scheduler_role_acting_on_every_instance_is_refused():
+    (message,) = scheduler_findings(start_stop(Resource="*"))
+    assert message.startswith("hours-role acts on *, which is not one of this stack's instances")
+
+
+def test_a_scheduler_role_acting_on_another_stacks_instance_is_refused():
+    (message,) = scheduler_findings(start_stop(Resource=[OWN, OTHER]))
+    assert f"acts on {OTHER}" in message
+
+
+def test_a_scheduler_role_allowed_more_than_start_and_stop_is_refused():
+    (message,) = scheduler_findings(start_stop(["ec2:StartInstances", "ec2:TerminateInstances"]))
+    assert "allows ec2:TerminateInstances, beyond starting and stopping instances" in message
+
+
+def test_a_scheduler_role_allowed_by_not_resource_is_refused():
+    policy = json.dumps(
+        {"Statement": [{"Effect": "Allow", "Action": "ec2:StopInstances", "NotResource": [OWN]}]}
+    )
+    assert any("NotResource" in message for message in scheduler_findings(policy))
+
+
+def test_a_managed_policy_on_a_scheduler_role_is_refused():
+    admin = "arn:aws:iam::aws:policy/AdministratorAccess"
+    attachment = (ATTACHMENT, "extra", {"role": "hours-role-1", "policyArn": admin})
+    (message,) = scheduler_findings(start_stop(), attachment)
+    assert f"has the managed policy {admin} attached" in message
+
+
+def test_an_inline_policy_declared_on_the_scheduler_role_is_checked_too():
+    role = {
+        "name": "hours-role-1",
+        "assumeRolePolicy": SCHEDULER_TRUST,
+        "inlinePolicies": [{"name": "wide", "policy": start_stop(Resource="*")}],
+    }
+    found = stack_violations(
+        SCHEDULER_ROLES_SCOPED, [(INSTANCE, "gpu-1-instance", {"arn": OWN}), (ROLE, "r", role)]
+    )
+    assert len(found) == 1
+
+
+def test_roles_that_scheduler_cannot_assume_are_not_its_concern():
+    ec2_trust = SCHEDULER_TRUST.replace("scheduler.amazonaws.com", "ec2.amazonaws.com")
+    resources = [
+        (ROLE, "ssm-role", {"name": "ssm-role-1", "assumeRolePolicy": ec2_trust}),
+        (ROLE_POLICY, "publish", {"role": "ssm-role-1", "policy": start_stop(Resource="*")}),
+    ]
+    assert stack_violations(SCHEDULER_ROLES_SCOPED, resources) == []
+
+
+def test_instance_arns_unknown_during_preview_are_left_to_the_update():
+    unknown = (INSTANCE, "gpu-1-instance", {"arn": UNKNOWN_STRING_VALUE})
+    with pytest.raises(UnknownValueError):
+        stack_violations(SCHEDULER_ROLES_SCOPED, [unknown, *scheduled_stack(start_stop())[1:]])

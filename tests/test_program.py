@@ -11,13 +11,15 @@ from components.backend import LlmBackend
 from config.services import SERVICES
 from offline.harness import reveal, run_program, stack_file_config
 from policy.guardrails.pinning import is_pinned
+from renderers.idle_stop import PUBLISHER_CONTAINER
 from tests.component_cases import build
 from tests.config_cases import valid
 from tests.support.stacks import STACK_FILES, stack_raw_config, stack_run
 
 OUTPUTS = {
     "router_url", "api_key", "metis_config", "litellm_config", "chat_model", "embedding_model",
-    "embed_dim", "hosts", "hourly_cost_usd", "router_ca_certificate", "grafana_admin_password",
+    "embed_dim", "hosts", "hourly_cost_usd", "monthly_cost_usd", "router_ca_certificate",
+    "grafana_admin_password",
 }  # fmt: skip
 WORLD = {"0.0.0.0/0", "::/0"}
 
@@ -139,12 +141,23 @@ def test_hourly_cost_is_exported(run, stack_name):
     assert run.outputs["hourly_cost_usd"].value == {"dev": 0.80, "prod": 21.96}[stack_name]
 
 
-def test_one_vllm_container_per_replica_and_one_router(run, stack_name):
+def test_monthly_cost_is_exported_with_and_without_the_schedule(run, stack_name):
+    hourly = {"dev": 0.80, "prod": 21.96}[stack_name]
+
+    assert run.outputs["monthly_cost_usd"].value == {
+        "always_on": round(hourly * 730, 2),
+        "scheduled": round(hourly * 65 * 730 / 168, 2),
+        "scheduled_hours_per_week": 65.0,
+    }
+
+
+def test_one_vllm_container_per_replica_one_router_and_one_activity_publisher(run, stack_name):
     settings = valid(stack_raw_config(stack_name))
     names = [c.inputs["name"] for c in run.of_type("docker:index/container:Container")]
     replicas = len(settings.chat.hosts) + len(settings.embedding.hosts)
     assert len([name for name in names if name.startswith("vllm-")]) == replicas
     assert names.count("litellm") == 1
+    assert names.count(PUBLISHER_CONTAINER) == 1
 
 
 def test_monitoring_runs_prometheus_and_grafana_once_and_exporters_on_every_host(run, stack_name):

@@ -32,6 +32,8 @@ INTERNALS = {
     "pulumi.runtime.rpc.deserialize_properties": "offline/recording.py: RecordingMonitor",
     "pulumi.runtime.rpc.is_rpc_secret": "offline/harness.py: is_secret, reveal",
     "pulumi.runtime.rpc.unwrap_rpc_secret": "offline/harness.py: reveal",
+    "pulumi.dynamic.dynamic.serialize_provider": "components/spot.py (how the engine stores "
+    "the spot launcher: by reference); tests/test_spot_fallback.py",
     "pulumi_policy.deserialize.deserialize_properties": "tests/policy_cases.py",
     "pulumi_policy.proxy.unknown_checking_proxy": "tests/policy_cases.py",
     "pulumi_policy.proxy.UNKNOWN_STRING_VALUE": "tests/test_policy_pack.py, test_policy_rules.py",
@@ -52,6 +54,8 @@ REGISTER_RESOURCE_FIELDS = (
     "customTimeouts",
 )
 """The fields of the engine's RegisterResourceRequest that RecordingMonitor reads."""
+REGISTER_RESOURCE_ANSWER_FIELDS = ("urn", "id", "object")
+"""And of the mock engine's answer: the URN, the id and the state the mocks answered."""
 
 
 def moved(what: str, used_by: str, how: str) -> str:
@@ -90,6 +94,10 @@ def test_the_engine_still_sends_what_the_recording_monitor_reads():
     missing = [name for name in REGISTER_RESOURCE_FIELDS if name not in fields]
     missing += [
         f"customTimeouts.{op}" for op in ("create", "update", "delete") if op not in timeouts
+    ]
+    answer = resource_pb2.RegisterResourceResponse.DESCRIPTOR.fields_by_name
+    missing += [
+        f"response.{name}" for name in REGISTER_RESOURCE_ANSWER_FIELDS if name not in answer
     ]
     assert not missing, moved(
         "RegisterResourceRequest fields", "offline/recording.py", f"no {', '.join(missing)}"

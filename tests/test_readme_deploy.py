@@ -237,8 +237,12 @@ def test_the_quota_table_follows_from_the_stack_files():
         assert re.search(row, README, re.MULTILINE), (stack, vcpus)
 
 
-def test_the_monthly_cost_table_follows_from_the_programs_hourly_cost():
+def test_the_monthly_cost_table_follows_from_the_programs_outputs():
     for stack, path in STACK_FILES.items():
-        hourly = run_stack_file(path).outputs["hourly_cost_usd"].value
+        outputs = run_stack_file(path).outputs
+        hourly = outputs["hourly_cost_usd"].value
+        monthly = outputs["monthly_cost_usd"].value
 
-        assert f"| {stack} | ${hourly:.2f} | ${hourly * HOURS_PER_MONTH:,.2f} |" in README
+        assert monthly["always_on"] == round(hourly * HOURS_PER_MONTH, 2)
+        always, scheduled = monthly["always_on"], monthly["scheduled"]
+        assert f"| {stack} | ${hourly:.2f} | ${always:,.2f} | ${scheduled:,.2f} |" in README

@@ -1,10 +1,24 @@
 """The vLLM container command and environment, per image kind and vLLM version."""
 
 import json
+import subprocess
+import sys
+import threading
+
+import pytest
 
 from config.services import SERVICES
-from renderers.vllm import started_before, vllm_command, vllm_server
+from renderers.vllm import (
+    START_AFTER_ENTRYPOINT,
+    START_AFTER_SCRIPT,
+    start_after_command,
+    started_before,
+    vllm_command,
+    vllm_server,
+)
+from testbed.fake_vllm import FakeVllm
 from tests.config_cases import valid, with_changes
+from tests.support.shellcheck import shellcheck
 
 
 def test_vllm_openai_image_command_starts_with_the_model(minimal_raw):
@@ -181,3 +195,68 @@ def test_a_model_without_thinking_gets_no_template_kwargs(minimal_raw):
 def test_the_embedding_server_gets_no_tool_call_flags(minimal_raw):
     command = vllm_command(valid(minimal_raw), "embedding")
     assert not any(arg.startswith("--tool") or "auto-tool" in arg for arg in command)
+
+
+# Starting after the other server on the same GPU, at every boot
+
+
+def test_a_waiting_server_keeps_the_images_own_command_line(minimal_raw):
+    spec = vllm_server(valid(minimal_raw), "embedding")
+
+    command = start_after_command(spec, ["http://10.0.0.5:8000/health"])
+
+    assert command == ["http://10.0.0.5:8000/health", "--", "vllm", "serve", *spec.command]
+
+
+def test_an_ngc_server_keeps_its_command_which_already_runs_vllm_serve(minimal_raw):
+    raw = with_changes(
+        minimal_raw, images={"vllm": "nvcr.io/nvidia/vllm:25.09-py3", "vllm_version": "0.32.0"}
+    )
+    spec = vllm_server(valid(raw), "embedding")
+
+    command = start_after_command(spec, ["http://10.0.0.5:8000/health"])
+
+    assert command[2:4] == ["vllm", "serve"]
+    assert command[2:] == spec.command
+
+
+@pytest.mark.lint
+def test_the_start_after_script_passes_shellcheck(tmp_path):
+    result = shellcheck(f"#!/bin/sh\n{START_AFTER_SCRIPT}", tmp_path)
+    assert result.returncode == 0, result.stdout
+
+
+def run_entrypoint(urls: list[str], timeout: float) -> subprocess.CompletedProcess:
+    """The container's entrypoint and command, with a stand-in for `vllm serve`."""
+    argv = [*START_AFTER_ENTRYPOINT, *urls, "--", sys.executable, "-c", "print('serving')"]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=True)
+
+
+@pytest.mark.e2e
+def test_the_server_starts_at_once_when_the_other_is_healthy():
+    with FakeVllm("chat-model") as chat:
+        done = run_entrypoint([f"http://{chat.host}:{chat.port}/health"], timeout=10)
+
+    assert done.stdout == "serving\n"
+
+
+@pytest.mark.e2e
+def test_the_server_waits_while_the_other_does_not_answer_then_starts():
+    chat = FakeVllm("chat-model")  # its port is reserved, refusing connections until start
+    later = threading.Timer(1.0, chat.start)
+    later.start()
+    try:
+        done = run_entrypoint([f"http://{chat.host}:{chat.port}/health"], timeout=30)
+    finally:
+        later.join()
+        chat.stop()
+
+    assert done.stdout == "serving\n"
+
+
+@pytest.mark.e2e
+def test_the_server_does_not_start_while_the_other_never_answers():
+    chat = FakeVllm("chat-model")
+
+    with pytest.raises(subprocess.TimeoutExpired):
+        run_entrypoint([f"http://{chat.host}:{chat.port}/health"], timeout=3)

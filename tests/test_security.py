@@ -33,6 +33,8 @@ CONTAINER = "docker:index/container:Container"
 ROUTER_CONTAINER = "metis-llm-router-container"
 PROMETHEUS_CONTAINER = "metis-llm-monitoring-prometheus"
 GRAFANA_CONTAINER = "metis-llm-monitoring-grafana"
+PUBLISHER_CONTAINER = "metis-llm-idle-publisher"
+"""The idle stop's activity publisher: reads vLLM's unauthenticated /metrics, holds no key."""
 
 
 def run_with_hf_token(*, as_secret: bool) -> ProgramRun:
@@ -55,7 +57,8 @@ def env(container: Registration) -> dict[str, str]:
 
 
 def containers(run: ProgramRun) -> list[Registration]:
-    return run.of_type(CONTAINER)
+    """The containers that serve models: the vLLM servers and the router."""
+    return [c for c in run.of_type(CONTAINER) if c.name != PUBLISHER_CONTAINER]
 
 
 def vllm_containers(run: ProgramRun) -> list[Registration]:
@@ -123,6 +126,13 @@ def test_the_monitoring_containers_hold_no_key_in_their_environment(secret_run, 
         c.name for c in monitoring if c.inputs.get("envs") and is_secret(c.inputs["envs"])
     ] == []
     assert holders(secret_run, secrets["backend key"]).isdisjoint(c.name for c in monitoring)
+
+
+def test_the_activity_publisher_gets_no_environment_and_no_key(secret_run, secrets):
+    publisher = secret_run.named(PUBLISHER_CONTAINER)
+
+    assert "envs" not in publisher.inputs
+    assert not any(value in json.dumps(reveal(publisher.inputs)) for value in secrets.values())
 
 
 def test_no_plain_input_holds_a_secret(secret_run, secrets):

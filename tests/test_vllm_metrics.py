@@ -4,7 +4,9 @@ driven by the requests it serves (testbed/fake_vllm/metrics.py, metering.py)."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -167,6 +169,17 @@ def test_a_streamed_responses_call_counts_its_output_tokens(chat):
     assert _value(chat, "vllm:prompt_tokens_total") == 2
 
 
+def test_a_chat_stream_without_usage_still_counts_its_request_and_tokens(chat):
+    stream = _client(chat).chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "one two"}], stream=True
+    )
+    generated = sum(1 for chunk in stream if chunk.choices and chunk.choices[0].delta.content)
+
+    assert _value(chat, "vllm:request_success_total", finished_reason="stop") == 1
+    assert _value(chat, "vllm:prompt_tokens_total") == 2
+    assert _value(chat, "vllm:generation_tokens_total") == generated > 0
+
+
 def test_an_embedding_request_counts_prompt_tokens_and_generates_none(embedding):
     _client(embedding).embeddings.create(model=embedding.served_name, input=["a b", "c"])
 
@@ -205,6 +218,24 @@ def test_a_request_counts_as_running_and_holds_kv_cache_while_it_is_served(chat)
     assert seen == {"running": 1, "kv": 1024 / 4096}
     assert _value(chat, "vllm:num_requests_running") == 0
     assert _value(chat, "vllm:kv_cache_usage_perc") == 0
+
+
+def test_a_stalled_request_counts_as_running_until_it_is_answered(chat):
+    chat.stall_seconds = 0.5
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(
+            _client(chat).chat.completions.create,
+            model=MODEL,
+            messages=[{"role": "user", "content": "hi"}],
+        )
+        while not chat.requests:
+            time.sleep(0.01)
+        running = _value(chat, "vllm:num_requests_running")
+        answer.result()
+
+    assert running == 1
+    assert _value(chat, "vllm:num_requests_running") == 0
+    assert _value(chat, "vllm:request_success_total", finished_reason="stop") == 1
 
 
 def test_a_repeated_prompt_hits_the_prefix_cache_in_whole_blocks(chat):

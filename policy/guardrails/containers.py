@@ -23,6 +23,11 @@ ROUTER_CONTAINER = "litellm"
 interfaces, behind the security group. Containers run image ids, not repository names,
 so the name is what tells the router apart."""
 
+ACTIVITY_PUBLISHER = "metis-llm-activity"
+"""The idle stop's publisher (components.idle_stop): on the host network, because boto3 reaches
+the instance role through the metadata service, which IMDSv2's hop limit of 1 keeps from
+bridged containers. It listens on nothing and may publish no port."""
+
 ALL_INTERFACES = frozenset({"", "0.0.0.0", "::", "[::]"})
 """Host addresses that publish a port on every interface (Docker's default is 0.0.0.0)."""
 
@@ -59,7 +64,7 @@ def private_backend(args: ResourceValidationArgs) -> Iterator[str]:
     props = args.props
     if props.get("name") == ROUTER_CONTAINER:
         return
-    if props.get("networkMode") == "host":
+    if props.get("networkMode") == "host" and props.get("name") != ACTIVITY_PUBLISHER:
         addresses = listen_addresses(props)
         if not addresses or any(address in ALL_INTERFACES for address in addresses):
             yield (
@@ -68,6 +73,9 @@ def private_backend(args: ResourceValidationArgs) -> Iterator[str]:
             )
     for port in map(mapping, entries(props.get("ports"))):
         address = port.get("ip") or ""
+        if props.get("name") == ACTIVITY_PUBLISHER:
+            yield f"publishes port {number(port.get('internal'))}, which the publisher never does"
+            continue
         if address in ALL_INTERFACES:
             yield (
                 f"publishes port {number(port.get('internal'))} on all interfaces "
@@ -88,7 +96,8 @@ BACKENDS_PRIVATE = guardrail(
     name="backends-not-published",
     description="Only the router container is published on all interfaces; vLLM containers "
     "publish their ports on the host's private address only, and a container on the host's "
-    "network names the loopback or private address it listens on.",
+    "network names the loopback or private address it listens on (but the activity "
+    "publisher, which listens on none).",
     resource_types={CONTAINER},
     check=private_backend,
     fix="publish vLLM ports with ports[].ip set to the host's private IP and keep the default "

@@ -11,7 +11,9 @@ from .rule import guardrail
 
 INSTANCE = "aws:ec2/instance:Instance"
 SPOT_INSTANCE_REQUEST = "aws:ec2/spotInstanceRequest:SpotInstanceRequest"
-INSTANCES = {INSTANCE, SPOT_INSTANCE_REQUEST}
+SPOT_OR_ON_DEMAND = "pulumi-python:dynamic/metis-llm:SpotOrOnDemandInstance"
+"""The project's spot host (components/spot.py): aws.ec2.Instance's inputs, same names."""
+INSTANCES = {INSTANCE, SPOT_INSTANCE_REQUEST, SPOT_OR_ON_DEMAND}
 EBS_VOLUME = "aws:ebs/volume:Volume"
 
 OWNER_TAGS = ("project", "stack")

@@ -63,12 +63,13 @@ def schema_errors(value: Any, schema: dict[str, Any], where: str = "arguments") 
 
 
 def tls_context(config: dict[str, Any]) -> ssl.SSLContext | None:
-    """Over HTTPS, trust the stack's CA; the certificate names the public address, the
-    probe calls 127.0.0.1, so the chain is checked and the name is not."""
+    """Over HTTPS, trust the stack's CA. The certificate names the public address: in the
+    router container the probe calls 127.0.0.1, so the chain is checked and the name is not;
+    `python -m ops`, calling the public address, checks the name too (`check_hostname`)."""
     if not config.get("ca_file"):
         return None
     context = ssl.create_default_context(cafile=config["ca_file"])
-    context.check_hostname = False
+    context.check_hostname = bool(config.get("check_hostname"))
     return context
 
 

@@ -3,7 +3,8 @@
 It mirrors the behaviour of ``vllm serve`` that this project relies on:
 
 - ``GET /health`` answers 200 without a key, and so does ``GET /metrics``: vLLM 0.32.0's
-  engine metrics, driven by the requests served (``metrics``, ``metering``).
+  engine metrics (what the dashboards, the alert rules and the idle stop's activity
+  publisher read), driven by the requests served (``metrics``, ``metering``).
 - Every ``/v1/...`` route needs ``Authorization: Bearer <api_key>`` exactly as
   vLLM's ``--api-key`` middleware checks it; otherwise 401 with vLLM's body
   ``{"error": "Unauthorized"}``.

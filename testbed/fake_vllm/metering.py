@@ -6,14 +6,15 @@ it is answered, a test's stall included; its prompt is the words of its texts (t
 tokenizer, one token per whitespace word). It finishes, for the metrics, when it is answered
 200 (a validation error, 4xx, never reaches vLLM's engine; an injected failure is not
 counted either): its tokens and finish reason come from the answer's ``usage`` (or, when
-streamed, from the last event carrying one), its time to first token is the first body
-chunk (the whole answer when not streamed).
+streamed, from the last event carrying one, else from the stream itself), its time to first
+token is the first body chunk (the whole answer when not streamed).
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from testbed.fake_vllm.metrics import Completion, VllmMetrics
@@ -44,10 +45,9 @@ def prompt_words(body: Any) -> list[str]:
     return [word for field in fields for text in _texts(field) for word in text.split()]
 
 
-def completion_of(path: str, answer: Any) -> Completion | None:
-    """Tokens and finish reason from a JSON answer or the last event carrying `usage`."""
-    if not isinstance(answer, dict):
-        return None
+def completion_of(path: str, answer: Any) -> Completion:
+    """Tokens and finish reason from a JSON answer's `usage` (or an event carrying one)."""
+    answer = answer if isinstance(answer, dict) else {}
     usage = answer.get("usage") or {}
     if path == "/v1/responses":
         incomplete = answer.get("status") == "incomplete"
@@ -61,10 +61,9 @@ def completion_of(path: str, answer: Any) -> Completion | None:
     return Completion(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), finish)
 
 
-def _stream_answer(chunks: bytes) -> Any:
-    """The last server-sent event that carries `usage` (a chat chunk or a Responses
-    `response.completed`/`response.incomplete` event's response)."""
-    found = None
+def _events(chunks: bytes) -> Iterator[dict[str, Any]]:
+    """The JSON objects of server-sent events (a Responses event's `response` for those
+    carrying one)."""
     for line in chunks.decode(errors="replace").splitlines():
         if not line.startswith("data: ") or line == "data: [DONE]":
             continue
@@ -72,10 +71,25 @@ def _stream_answer(chunks: bytes) -> Any:
             event = json.loads(line[len("data: ") :])
         except ValueError:
             continue
-        event = event.get("response", event) if isinstance(event, dict) else event
-        if isinstance(event, dict) and event.get("usage"):
-            found = event
-    return found
+        if isinstance(event, dict):
+            yield event.get("response", event)
+
+
+def _streamed(path: str, chunks: bytes, prompt: list[str]) -> Completion:
+    """A streamed answer: from the last event carrying `usage` (a chat chunk with
+    `stream_options.include_usage`, a Responses `response.completed`/`.incomplete`);
+    without one, the prompt as counted and one generated token per content chunk, as the
+    test server streams them (vLLM counts tokens whether or not the client asks for usage)."""
+    with_usage, generated, finish = None, 0, "stop"
+    for event in _events(chunks):
+        if event.get("usage"):
+            with_usage = event
+        for choice in event.get("choices") or []:
+            generated += bool((choice.get("delta") or {}).get("content"))
+            finish = "length" if choice.get("finish_reason") == "length" else finish
+    if with_usage is not None:
+        return completion_of(path, with_usage)
+    return Completion(len(prompt), generated, finish)
 
 
 def metered(metrics: VllmMetrics, request: Any, app: App) -> App:
@@ -95,17 +109,16 @@ def metered(metrics: VllmMetrics, request: Any, app: App) -> App:
                 answer += message["body"]
             await send(message)
 
-        with metrics.serving(prompt_words(request)):
+        prompt = prompt_words(request)
+        with metrics.serving(prompt):
             await app(scope, receive, record)
         if status != 200:
             return
         try:
-            parsed = json.loads(answer)
+            done = completion_of(scope["path"], json.loads(answer))
         except ValueError:
-            parsed = _stream_answer(answer)
-        done = completion_of(scope["path"], parsed)
-        if done is not None:
-            ended = time.monotonic()
-            metrics.finished(done, (first_chunk or ended) - started, ended - started)
+            done = _streamed(scope["path"], answer, prompt)
+        ended = time.monotonic()
+        metrics.finished(done, (first_chunk or ended) - started, ended - started)
 
     return run

@@ -6,12 +6,17 @@ labels and histogram buckets, so Prometheus scrapes from the test server exactly
 a dashboard or an alert rule reads from a real server. Each fact below names its line there
 (docs/reference/observability.md lists them all):
 
+- ``/metrics`` needs no key: vLLM's auth middleware guards only ``/v1``, ``/v2``,
+  ``/inference`` and ``/cohere`` (``entrypoints/serve/middleware/authenticate.py:11,59``);
 - every metric is labelled ``model_name`` (the ``--served-model-name``) and ``engine``
   (``"0"`` for the one engine a server runs), and every labelled child exists from start-up
   with value 0 (``create_metric_per_engine``, lines 499-505), so an idle server already
   exports them;
-- ``vllm:request_success`` has one child per finish reason (``stop``, ``length``, ``abort``,
-  ``error``, ``repetition``: ``v1/engine/__init__.py`` lines 36, 48-69), lines 807-820;
+- ``vllm:num_requests_running`` and ``_waiting`` are set every engine iteration (lines
+  1147-1153); ``vllm:request_success`` has one child per finish reason (``stop``,
+  ``length``, ``abort``, ``error``, ``repetition``: ``v1/engine/__init__.py`` lines 36,
+  48-69), lines 807-820, incremented per finished request (lines 1289-1292), and is scraped
+  as ``..._total`` with ``..._created``;
 - the histogram buckets are vLLM's (``v1/metrics/buckets.py``: request latency lines 30-52,
   time to first token 57-80, inter-token latency 84-104);
 - ``/metrics`` answers 200 itself, not a 307 to ``/metrics/`` (``entrypoints/serve/
