@@ -23,3 +23,5 @@ pulumi.export("embed_dim", settings.embedding.dimension)
 pulumi.export("hosts", backend.hosts)
 pulumi.export("hourly_cost_usd", backend.hourly_cost_usd)
 pulumi.export("monthly_cost_usd", backend.monthly_cost_usd)
+if backend.grafana_admin_password is not None:
+    pulumi.export("grafana_admin_password", backend.grafana_admin_password)

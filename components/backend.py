@@ -11,6 +11,7 @@ from components.discovery import Discovery, DiscoveryArgs
 from components.host import Host, HostArgs
 from components.idle_stop import IdleStop, IdleStopArgs
 from components.keys import ApiKeys
+from components.monitoring import monitor_stack
 from components.network import Network, NetworkArgs
 from components.review_readiness import ReviewReadiness, ReviewReadinessArgs
 from components.router import Router, RouterArgs
@@ -44,6 +45,8 @@ class LlmBackend(pulumi.ComponentResource):
     hourly_cost_usd: float
     monthly_cost_usd: dict[str, float | None]
     """Always on, and within the schedule's hours (with its hours a week)."""
+    grafana_admin_password: pulumi.Output[str] | None
+    """Secret; None without monitoring."""
 
     def __init__(
         self,
@@ -169,11 +172,21 @@ class LlmBackend(pulumi.ComponentResource):
             child,
         )
 
+        monitoring = (
+            monitor_stack(
+                name, settings, hosts, keys.router_key, tls.ca_cert_pem if tls else None, child
+            )
+            if settings.monitoring.enabled
+            else None
+        )
+
         # After every update, the images no container uses go: each vLLM image is 25-35 GB.
         for host, machine in hosts.items():
             on_host = [server.container for (_, at), server in servers.items() if at == host]
             if host == settings.router.host:
                 on_host.append(router.container)
+            if monitoring is not None:
+                on_host += monitoring.containers[host]
             command.local.Command(
                 f"{name}-{host}-prune-images",
                 create=machine.ssh_argv.apply(prune_images_script),
@@ -238,6 +251,7 @@ class LlmBackend(pulumi.ComponentResource):
             "scheduled": monthly.scheduled,
             "scheduled_hours_per_week": monthly.hours_per_week,
         }
+        self.grafana_admin_password = monitoring.grafana_admin_password if monitoring else None
         self.register_outputs(
             {
                 "router_url": self.router_url,
@@ -248,6 +262,7 @@ class LlmBackend(pulumi.ComponentResource):
                 "hosts": self.hosts,
                 "hourly_cost_usd": self.hourly_cost_usd,
                 "monthly_cost_usd": self.monthly_cost_usd,
+                "grafana_admin_password": self.grafana_admin_password,
             }
         )
 

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.tags import stack_tags
-from config.ports import VLLM_PORTS
+from config.ports import EXPORTER_PORTS, MONITORING_PORTS, VLLM_PORTS
 from config.settings import DOMAIN_PORT, Settings
 
 SSH_PORT = 22
@@ -102,7 +102,8 @@ def _load_balancer_rules(settings: Settings) -> list[IngressRule]:
 
 
 def _host_rules(settings: Settings, group_id: pulumi.Output[str]) -> list[IngressRule]:
-    """The group every host is in: vLLM from the group itself, SSH in ssh mode."""
+    """The group every host is in: vLLM and the exporters from the group itself, SSH in ssh
+    mode. Grafana and Prometheus listen on the router host's 127.0.0.1: no rule names them."""
     rules = [
         IngressRule(
             "vllm-internal",
@@ -111,6 +112,16 @@ def _host_rules(settings: Settings, group_id: pulumi.Output[str]) -> list[Ingres
             {"referenced_security_group_id": group_id},
         )
     ]
+    if settings.monitoring.enabled:
+        rules += [
+            IngressRule(
+                MONITORING_PORTS[port],
+                f"{MONITORING_PORTS[port]} from the stack's own hosts (Prometheus)",
+                (port, port),
+                {"referenced_security_group_id": group_id},
+            )
+            for port in EXPORTER_PORTS
+        ]
     if settings.access.mode == "ssh":
         rules += [
             IngressRule(

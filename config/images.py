@@ -16,6 +16,12 @@ from typing import Literal
 
 DEFAULT_VLLM_IMAGE = "vllm/vllm-openai:v0.32.0"
 DEFAULT_LITELLM_IMAGE = "ghcr.io/berriai/litellm:v1.108.7"
+DEFAULT_PROMETHEUS_IMAGE = "prom/prometheus:v3.13.2"
+"""3.13 is a long-term support release, supported until July 2027 (docs/reference/
+observability.md)."""
+DEFAULT_GRAFANA_IMAGE = "grafana/grafana:13.2.0"
+DEFAULT_NODE_EXPORTER_IMAGE = "prom/node-exporter:v1.10.0"
+DEFAULT_DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter:4.5.3-4.8.2-distroless"
 
 _REFERENCE = re.compile(
     r"^(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::[0-9]+(?=/))?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
@@ -73,7 +79,18 @@ LITELLM_TAGS = TagScheme(
 """ghcr.io/berriai/litellm: `v` (or `main-v`) and the LiteLLM release, a channel suffix."""
 NGC_TAGS = TagScheme(re.compile(r"\d{2}\.\d{2}(?:\.\d{1,2})?-py3(?:-[a-z0-9]{1,16})?"), "25.09-py3")
 """nvcr.io/nvidia/vllm: the container release YY.MM, not the vLLM version inside."""
-TAG_SCHEMES = (VLLM_TAGS, LITELLM_TAGS, NGC_TAGS)
+RELEASE_TAGS = TagScheme(re.compile(r"v?(?P<version>\d{1,4}\.\d{1,4}\.\d{1,4})"), "v3.13.2, 13.2.0")
+"""prom/prometheus, prom/node-exporter (`v` + the release), grafana/grafana (the release)."""
+DCGM_EXPORTER_TAGS = TagScheme(
+    re.compile(
+        r"(?P<version>\d{1,4}\.\d{1,4}\.\d{1,4})-\d{1,4}\.\d{1,4}\.\d{1,4}"
+        r"-(?:ubuntu\d{2}\.\d{2}|ubi\d{1,2}|distroless)"
+    ),
+    "4.5.3-4.8.2-distroless",
+)
+"""nvcr.io/nvidia/k8s/dcgm-exporter: the DCGM release, the exporter's, a base-image flavour
+(NVIDIA/dcgm-exporter Makefile)."""
+TAG_SCHEMES = (VLLM_TAGS, LITELLM_TAGS, NGC_TAGS, RELEASE_TAGS, DCGM_EXPORTER_TAGS)
 
 
 def format_version(version: Version) -> str:

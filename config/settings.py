@@ -14,7 +14,11 @@ from pydantic import ConfigDict, Field, StringConstraints
 
 from config.catalog import Catalog, ChatModelSpec, EmbeddingModelSpec, InstanceSpec
 from config.images import (
+    DEFAULT_DCGM_EXPORTER_IMAGE,
+    DEFAULT_GRAFANA_IMAGE,
     DEFAULT_LITELLM_IMAGE,
+    DEFAULT_NODE_EXPORTER_IMAGE,
+    DEFAULT_PROMETHEUS_IMAGE,
     DEFAULT_VLLM_IMAGE,
     KNOWN_VLLM_REPOSITORIES,
     VLLM_IMAGE_KINDS,
@@ -213,6 +217,28 @@ class NetworkConfig(StrictModel):
     subnet_id: str | None = Field(default=None, pattern=r"^subnet-[0-9a-f]{8,17}$")
 
 
+class MonitoringImagesConfig(StrictModel):
+    """`metis-llm:monitoring.images`: exact versions only."""
+
+    prometheus: str = DEFAULT_PROMETHEUS_IMAGE
+    grafana: str = DEFAULT_GRAFANA_IMAGE
+    node_exporter: str = DEFAULT_NODE_EXPORTER_IMAGE
+    dcgm_exporter: str = DEFAULT_DCGM_EXPORTER_IMAGE
+
+
+class MonitoringConfig(StrictModel):
+    """`metis-llm:monitoring`: Prometheus and Grafana on the router host (127.0.0.1 only),
+    node-exporter on every host, dcgm-exporter on every GPU host."""
+
+    enabled: bool = True
+    retention_days: int = Field(default=15, ge=1, le=3650)
+    retention_gib: int = Field(default=4, ge=1, le=1024)
+    """Prometheus drops its oldest data past either bound, whichever comes first."""
+    waiting_requests_alert: int = Field(default=10, ge=1, le=1_000_000)
+    """Alert when a replica keeps more requests than this waiting for 5 minutes."""
+    images: MonitoringImagesConfig = MonitoringImagesConfig()
+
+
 class ScheduleConfig(StrictModel):
     """`metis-llm:schedule`: working hours. EventBridge Scheduler starts and stops the
     stack's instances at these times (config/cron.py reads the expressions)."""
@@ -243,6 +269,7 @@ class Settings(StrictModel):
     images: ImagesConfig = ImagesConfig()
     metis: MetisConfig
     network: NetworkConfig = NetworkConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
     schedule: ScheduleConfig | None = None
     idle_stop: IdleStopConfig | None = None
     catalog: Catalog

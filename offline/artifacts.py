@@ -1,5 +1,6 @@
 """The files an offline plan writes: what the program rendered (metis.yaml, the router config,
-each host's cloud-init script) and the topology diagram."""
+each host's cloud-init script, the monitoring configs and dashboards) and the topology
+diagram."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from pathlib import Path
 
 from offline.plan import Plan
 from offline.values import Leaf, flatten
+from renderers.monitoring_files import monitoring_files
 from renderers.topology import render_topology
 
 OUTPUT_FILES = {"metis_config": "metis.yaml", "litellm_config": "litellm-config.yaml"}
 """Stack outputs written as files, by output name."""
 CLOUD_INIT_DIR = "cloud-init"
 TOPOLOGY_FILE = "topology.mmd"
+MONITORING_DIR = "monitoring"
 
 
 def plan_files(plan: Plan) -> dict[str, str]:
@@ -29,6 +32,12 @@ def plan_files(plan: Plan) -> dict[str, str]:
         user_data = flatten(instance.inputs)["userData"]
         files[f"{CLOUD_INIT_DIR}/{instance.name}.sh"] = user_data.shown()
     files[TOPOLOGY_FILE] = render_topology(plan.settings)
+    if plan.settings.monitoring.enabled:
+        hosts = outputs["hosts"].value
+        private_ips = {host: values["private_ip"] for host, values in hosts.items()}
+        router_address = hosts[plan.settings.router.host]["public_ip"]
+        for name, text in monitoring_files(plan.settings, private_ips, router_address).items():
+            files[f"{MONITORING_DIR}/{name}"] = text
     return files
 
 

@@ -48,7 +48,9 @@ class _StackFileLoader(yaml.SafeLoader):
             if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *defaults`, merged below
                 continue
             key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, str | int | float | bool) and key in seen:
+            if not isinstance(key, str | int | float | bool):
+                continue  # a mapping or list as a key: PyYAML refuses it as unhashable
+            if key in seen:
                 raise ConstructorError(
                     "while reading a mapping",
                     node.start_mark,

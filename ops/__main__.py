@@ -1,11 +1,13 @@
-"""python -m ops wake|sleep|status STACK: wake, put to sleep or inspect a deployed stack.
+"""python -m ops wake|sleep|status|dashboard STACK: wake, put to sleep, inspect a deployed
+stack or open its dashboards.
 
 One module per command, each adding its own subcommand (COMMANDS). wake, sleep and status
 need AWS credentials (boto3's standard chain: environment, profile, an OIDC role in CI) and
 the stack's name, and import nothing beyond boto3 and the standard library: a CI runner runs
 them from a checkout after `pip install boto3`. A command that needs more imports it inside
-its `run`. Exit status: 0 done, 1 the stack did not get there (timeout, no capacity, reviews
-not answered), 2 nothing to do it on (no such stack, no discovery record, no key, no region).
+its `run` (dashboard does: it reads the stack file). Exit status: 0 done, 1 the stack did not
+get there (timeout, no capacity, reviews not answered), 2 nothing to do it on (no such stack,
+no discovery record, no key, no region, no running router host, no monitoring).
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ops import sleep, status, wake
+from ops import dashboard, sleep, status, wake
 from ops.stack import OpsError
 
-COMMANDS = (wake, sleep, status)
+COMMANDS = (wake, sleep, status, dashboard)
 """Each module: `add_parser(subparsers)`, which sets `run(args, say)` as the default; `run`
 returns None when done (or an exit status) and raises OpsError when not."""
 

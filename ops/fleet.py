@@ -30,6 +30,8 @@ class Host:
     instance_type: str
     state: str
     """EC2's state name: pending, running, stopping or stopped."""
+    public_ip: str | None = None
+    """While it runs (and has one): what `dashboard` reaches over SSH in ssh mode."""
 
 
 def _host(instance: dict[str, Any], stack: str) -> Host:
@@ -39,6 +41,7 @@ def _host(instance: dict[str, Any], stack: str) -> Host:
         instance_id=instance["InstanceId"],
         instance_type=instance["InstanceType"],
         state=instance["State"]["Name"],
+        public_ip=instance.get("PublicIpAddress"),
     )
 
 

@@ -91,16 +91,26 @@ def _model_entry(deployment: Deployment, address: str, timeout: int) -> dict[str
     }
 
 
+METRICS_SETTINGS: dict[str, Any] = {
+    "callbacks": ["prometheus"],
+    "require_auth_for_metrics_endpoint": True,
+}
+"""LiteLLM's Prometheus metrics on /metrics/ (free in 1.108.7), which then needs the router
+key, as 1.108.7 already defaults to: the router port is open to its callers
+(docs/reference/observability.md)."""
+
+
 def litellm_config(settings: Settings, private_ips: Mapping[str, str]) -> dict[str, Any]:
     """The router config for replicas at the given private IPs (by host name)."""
     timeout = settings.router.timeout_seconds
+    metrics = METRICS_SETTINGS if settings.monitoring.enabled else {}
     return {
         "model_list": [
             _model_entry(deployment, private_ips[deployment.host], timeout)
             for deployment in deployments(settings)
         ],
         "router_settings": ROUTER_SETTINGS | {"timeout": timeout},
-        "litellm_settings": {"drop_params": True},
+        "litellm_settings": {"drop_params": True, **metrics},
         "general_settings": {"master_key": f"os.environ/{MASTER_KEY_ENV}"},
     }
 

@@ -1,7 +1,8 @@
 """Container health checks: an HTTP(S) GET from inside the container.
 
-Both images ship Python, not necessarily curl, so the probe is a Python one-liner. Over
-HTTPS it checks that the server's certificate chains to the stack's CA, not the name: the
+The vLLM and LiteLLM images ship Python, not necessarily curl, so their probe is a Python
+one-liner; Prometheus, Grafana and node-exporter ship busybox's wget. Over HTTPS (the
+router) it checks that the server's certificate chains to the stack's CA, not the name: the
 certificate names the public address, the probe calls 127.0.0.1.
 
 Durations are written the way the Docker provider reads them back from Docker: Go's
@@ -12,6 +13,7 @@ as a change on every `pulumi up` (docs/reference/docker-provider.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 def go_duration(seconds: int) -> str:
@@ -29,12 +31,12 @@ def go_duration(seconds: int) -> str:
     return f"{secs}s"
 
 
-def probe_code(port: int, path: str, ca_file: str | None) -> str:
+def probe_code(port: int, path: str, ca_file: str | None, address: str = "127.0.0.1") -> str:
     """The Python one-liner: exits 0 on a 2xx/3xx answer, non-zero otherwise."""
     if ca_file is None:
-        url = f"http://127.0.0.1:{port}{path}"
+        url = f"http://{address}:{port}{path}"
         return f"import urllib.request; urllib.request.urlopen({url!r}, timeout=5)"
-    url = f"https://127.0.0.1:{port}{path}"
+    url = f"https://{address}:{port}{path}"
     return (
         f"import ssl, urllib.request; c = ssl.create_default_context(cafile={ca_file!r}); "
         f"c.check_hostname = False; urllib.request.urlopen({url!r}, timeout=5, context=c)"
@@ -50,12 +52,20 @@ class HttpProbe:
     retries: int = 3
     start_period_seconds: int = 60
     """How long failures do not count: a vLLM server downloads and loads its model first."""
+    client: Literal["python3", "wget"] = "python3"
+    """What the image has to make the request: Python (vLLM, LiteLLM) or busybox's wget
+    (Prometheus, Grafana, node-exporter)."""
+    address: str = "127.0.0.1"
     ca_file: str | None = None
-    """Call over HTTPS, trusting this CA (a path inside the container)."""
+    """Call over HTTPS, trusting this CA (a path inside the container; Python only)."""
 
     @property
     def test(self) -> list[str]:
-        return ["CMD", "python3", "-c", probe_code(self.port, self.path, self.ca_file)]
+        if self.client == "wget":
+            url = f"http://{self.address}:{self.port}{self.path}"
+            return ["CMD", "wget", "-q", "-T", "5", "-O", "/dev/null", url]
+        code = probe_code(self.port, self.path, self.ca_file, self.address)
+        return ["CMD", "python3", "-c", code]
 
     @property
     def interval(self) -> str:

@@ -1,14 +1,17 @@
 """The stack's topology as a Mermaid flowchart: Metis -> router -> replicas, on their hosts.
 
-Each host is a subgraph holding what runs on it (the router, the vLLM replicas), so the
-picture shows both the request path (edges, labelled with ports) and the placement.
+Each host is a subgraph holding what runs on it (the router, the vLLM replicas, the
+exporters, and on the router host Prometheus and Grafana), so the picture shows both the
+request path (edges, labelled with ports), what Prometheus scrapes (dotted) and the placement.
 """
 
 from __future__ import annotations
 
 import re
 
+from config.ports import DCGM_EXPORTER_PORT, GRAFANA_PORT, NODE_EXPORTER_PORT, PROMETHEUS_PORT
 from config.settings import Settings
+from renderers.exporters import runs_dcgm_exporter
 from renderers.litellm import Deployment, deployments
 
 
@@ -45,6 +48,34 @@ def _replica_node(settings: Settings, deployment: Deployment) -> str:
     return f"{_node_id(deployment.deployment_id)}[{_label(*lines)}]"
 
 
+def _exporters_node(settings: Settings, host: str) -> str:
+    exporters = [f"node-exporter :{NODE_EXPORTER_PORT}"]
+    if runs_dcgm_exporter(settings, host):
+        exporters.append(f"dcgm-exporter :{DCGM_EXPORTER_PORT}")
+    return f"{_node_id('exporters', host)}[{_label(*exporters)}]"
+
+
+def _monitoring_lines(settings: Settings, host: str) -> list[str]:
+    """Prometheus and Grafana on the router host (127.0.0.1 only), exporters on every host."""
+    if not settings.monitoring.enabled:
+        return []
+    lines = [f"        {_exporters_node(settings, host)}"]
+    if host == settings.router.host:
+        label = _label(
+            f"Prometheus :{PROMETHEUS_PORT}", f"Grafana :{GRAFANA_PORT}", "127.0.0.1 only"
+        )
+        lines.append(f"        monitoring[({label})]")
+    return lines
+
+
+def _scrape_edges(settings: Settings, replicas: list[Deployment]) -> list[str]:
+    if not settings.monitoring.enabled:
+        return []
+    targets = ["router", *(_node_id(d.deployment_id) for d in replicas)]
+    targets += [_node_id("exporters", host) for host in settings.hosts]
+    return [f"    monitoring -.->|scrape| {target}" for target in targets]
+
+
 def render_topology(settings: Settings) -> str:
     """Mermaid flowchart text for a stack's validated settings."""
     router = settings.router
@@ -58,7 +89,9 @@ def render_topology(settings: Settings) -> str:
         if host == router.host:
             lines.append(f"        router[[{_label('LiteLLM router', f':{router.port}')}]]")
         lines += [f"        {_replica_node(settings, d)}" for d in replicas if d.host == host]
+        lines += _monitoring_lines(settings, host)
         lines.append("    end")
     lines.append(f'    metis -->|"HTTP :{router.port} /v1"| router')
     lines += [f'    router -->|":{d.port} /v1"| {_node_id(d.deployment_id)}' for d in replicas]
+    lines += _scrape_edges(settings, replicas)
     return "\n".join(lines) + "\n"

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import ssl
 import subprocess
@@ -40,11 +39,10 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import httpx
-
 from renderers.litellm import MASTER_KEY_ENV, PLAIN_ENV, ROUTER_BACKEND_KEY_ENV, tls_flags
 from testbed.certificates import TlsFiles
-from testbed.lifecycle import HOST, BackgroundServer, free_port
+from testbed.lifecycle import HOST, free_port
+from testbed.server_process import ServerProcess
 
 LITELLM = Path(sys.executable).with_name("litellm")
 """The CLI of the ``litellm[proxy]`` installed next to this interpreter."""
@@ -103,7 +101,7 @@ def validate_config(
     return done.returncode == 0, done.stdout
 
 
-class LitellmProxy(BackgroundServer):
+class LitellmProxy(ServerProcess):
     """One ``litellm --config ... --port ...`` process, bound to 127.0.0.1.
 
     Use as a context manager, or call :meth:`start` and (always) :meth:`stop`.
@@ -112,6 +110,8 @@ class LitellmProxy(BackgroundServer):
     """
 
     poll_seconds = 0.2
+    log_name = "proxy.log"
+    folder_prefix = "litellm-proxy-"
 
     def __init__(
         self,
@@ -139,6 +139,7 @@ class LitellmProxy(BackgroundServer):
             tls: serve HTTPS with these files (the router's TLS flags, as rendered).
             extra_args: more CLI flags (e.g. ``--run_granian``).
         """
+        super().__init__()
         self.tls = tls
         self.extra_args = list(extra_args)
         self.config_text = config_text
@@ -147,9 +148,6 @@ class LitellmProxy(BackgroundServer):
         self.port = port if port is not None else free_port()
         self.env = proxy_env(master_key, backend_key, env)
         self.start_timeout = start_timeout
-        self._workdir: Path | None = None
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log = ""
 
     @property
     def url(self) -> str:
@@ -167,63 +165,31 @@ class LitellmProxy(BackgroundServer):
             return True
         return ssl.create_default_context(cafile=str(self.tls.ca_file))
 
-    @property
-    def pid(self) -> int | None:
-        """The process id of the proxy (its process group id too), while it runs."""
-        return self._process.pid if self._process is not None else None
-
     def headers(self, key: str | None = None) -> dict[str, str]:
         """``Authorization`` header with ``key`` (default: the master key)."""
         return {"Authorization": f"Bearer {key or self.master_key}"}
-
-    def log(self) -> str:
-        """Everything the proxy wrote to stdout and stderr so far."""
-        if self._workdir is not None and (self._workdir / "proxy.log").exists():
-            return (self._workdir / "proxy.log").read_text(errors="replace")
-        return self._log
-
-    def log_tail(self, lines: int = 60) -> str:
-        """The last ``lines`` lines of :meth:`log`."""
-        return "\n".join(self.log().splitlines()[-lines:])
 
     def __str__(self) -> str:
         return f"litellm on {HOST}:{self.port}"
 
     @property
-    def running(self) -> bool:
-        """Whether it was started and not stopped since (it may have exited meanwhile)."""
-        return self._process is not None
+    def ready_url(self) -> str:
+        return f"{self.url}{READINESS_PATH}"
 
-    def _launch(self) -> None:
-        """Spawn the proxy in a process group of its own, in a fresh working directory."""
-        self._workdir = Path(tempfile.mkdtemp(prefix="litellm-proxy-"))
-        (self._workdir / CONFIG_NAME).write_text(self.config_text)
-        command = [str(LITELLM), "--config", CONFIG_NAME, "--host", HOST, "--port", str(self.port)]
-        command += ["--num_workers", str(self.num_workers)]
+    def _command(self) -> list[str]:
+        command = [
+            str(LITELLM), "--config", CONFIG_NAME, "--host", HOST, "--port", str(self.port),
+            "--num_workers", str(self.num_workers),
+        ]  # fmt: skip
         if self.tls is not None:
             command += tls_flags(str(self.tls.cert_file), str(self.tls.key_file))
-        command += self.extra_args
-        with (self._workdir / "proxy.log").open("wb") as log:
-            self._process = subprocess.Popen(
-                command,
-                cwd=self._workdir,
-                env={"HOME": str(self._workdir), **self.env},
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        return command + self.extra_args
 
-    def _ready(self) -> bool:
-        try:
-            answer = httpx.get(f"{self.url}{READINESS_PATH}", timeout=2.0, verify=self.verify())
-            return answer.status_code == 200
-        except httpx.TransportError:
-            return False
+    def _files(self) -> dict[str, str]:
+        return {CONFIG_NAME: self.config_text}
 
-    def _ended(self) -> str | None:
-        code = self._process.poll() if self._process is not None else None
-        return None if code is None else f"exited with {code}"
+    def _env(self, workdir: Path) -> dict[str, str]:
+        return {"HOME": str(workdir), **self.env}
 
     def stop(self, grace: float = 10.0) -> None:
         """Stop the whole process group and remove the temporary directory.
@@ -246,7 +212,4 @@ class LitellmProxy(BackgroundServer):
                     break
                 process.poll()
                 time.sleep(0.05)
-        if self._workdir is not None:
-            self._log = self.log()
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
+        self._remove_workdir()

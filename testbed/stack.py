@@ -42,15 +42,21 @@ def replica_server(
 
 
 def stack_router(
-    settings: Settings, addresses: dict[str, str], *, router_key: str, backend_key: str
+    settings: Settings,
+    addresses: dict[str, str],
+    *,
+    router_key: str,
+    backend_key: str,
+    port: int | None = None,
 ) -> LitellmProxy:
-    """The real proxy with the stack's rendered config, workers and scheme (not started):
-    HTTPS with test-mode certificates (renderers/certificates.py plus a 127.0.0.1 name)
-    unless the stack asks for plain HTTP."""
+    """The real proxy with the stack's rendered config, workers and scheme (not started),
+    on `port` (a free one by default): HTTPS with test-mode certificates
+    (renderers/certificates.py plus a 127.0.0.1 name) unless the stack asks for plain HTTP."""
     return LitellmProxy(
         render_litellm_config(settings, addresses),
         master_key=router_key,
         backend_key=backend_key,
         num_workers=settings.router.num_workers,
+        port=port,
         tls=None if settings.router.plain_http else loopback_certificates(),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +13,18 @@ import pytest
 
 from offline.harness import ProgramRun
 from tests.support.stacks import EXAMPLE_KEY, STACK_FILES, stack_raw_config, stack_run
+
+GC_THRESHOLDS = (10_000, 20, 50)
+"""CPython's defaults are (700, 10, 10). The program runs under mocks keep hundreds of
+thousands of objects alive (the cached runs of each stack file, module fixtures), and every
+full collection walks them all: with the defaults, a third of the core tier's time went to
+full collections (10 s of 34 s, measured with gc.callbacks). These thresholds collect the
+young generations less often and the old one rarely: the core tier takes 25 s, its peak
+memory grows from about 310 MB to 360 MB."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,5 +1,5 @@
-"""Network: the hosts' security group (vLLM within the group, SSH in ssh mode) and the router's
-(its port from its callers), and nothing else."""
+"""Network: the hosts' security group (vLLM and the exporters within the group, SSH in ssh
+mode) and the router's (its port from its callers), and nothing else."""
 
 from components.network import Network, NetworkArgs
 from tests.component_cases import build
@@ -48,6 +48,27 @@ def test_ssh_mode_opens_ssh_to_the_admin_cidrs_only(minimal_raw):
 
 def test_nothing_else_is_let_in(minimal_raw):
     ports = {(r["fromPort"], r["toPort"]) for r in ingress_of(valid(minimal_raw))}
+    assert ports == {(8888, 8888), (8000, 8001), (9100, 9100), (9400, 9400)}
+
+
+def test_the_exporters_are_open_only_to_the_stacks_own_group(minimal_raw):
+    rules = [r for r in ingress_of(valid(minimal_raw)) if r["fromPort"] in (9100, 9400)]
+
+    assert len(rules) == 2
+    assert all(r["referencedSecurityGroupId"] == r["securityGroupId"] for r in rules)
+    assert all("cidrIpv4" not in r and "cidrIpv6" not in r for r in rules)
+
+
+def test_no_rule_names_grafana_or_prometheus(minimal_raw):
+    ports = {r["fromPort"] for r in ingress_of(valid(minimal_raw))}
+
+    assert not ports & {3000, 9090}
+
+
+def test_without_monitoring_no_exporter_port_is_opened(minimal_raw):
+    raw = with_changes(minimal_raw, monitoring={"enabled": False})
+    ports = {(r["fromPort"], r["toPort"]) for r in ingress_of(valid(raw))}
+
     assert ports == {(8888, 8888), (8000, 8001)}
 
 
@@ -71,7 +92,9 @@ def test_the_router_port_is_opened_in_the_router_group_only(minimal_raw):
     assert {r["securityGroupId"] for r in router_rules} == {groups["net-router-sg"]}
 
 
-def test_the_hosts_group_opens_only_vllm_within_itself_and_ssh_in_ssh_mode(minimal_raw):
+def test_the_hosts_group_opens_only_vllm_and_exporters_within_itself_and_ssh_in_ssh_mode(
+    minimal_raw,
+):
     raw = with_changes(minimal_raw, access={"mode": "ssh", "admin_cidrs": ["198.51.100.7/32"]})
     settings = valid(raw)
     hosts_group = group_ids(settings)["net-sg"]
@@ -80,7 +103,7 @@ def test_the_hosts_group_opens_only_vllm_within_itself_and_ssh_in_ssh_mode(minim
         for r in ingress_of(settings)
         if r["securityGroupId"] == hosts_group
     }
-    assert ports == {(8000, 8001), (22, 22)}
+    assert ports == {(8000, 8001), (9100, 9100), (9400, 9400), (22, 22)}
 
 
 def test_blocks_differing_only_in_where_the_zeros_are_get_rules_of_their_own(minimal_raw):

@@ -35,7 +35,8 @@ def test_the_probe_runs_in_the_router_container(run: ProgramRun):
 
 
 def chat_containers(run: ProgramRun) -> list[Registration]:
-    return [r for r in run.of_type("docker:index/container:Container") if "-chat-" in r.name]
+    containers = run.of_type("docker:index/container:Container")
+    return [r for r in containers if r.inputs["name"] == "vllm-chat"]
 
 
 def test_the_probe_waits_for_the_router_and_the_chat_servers(run: ProgramRun):

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from config.catalog import SEED_INSTANCES
 from config.errors import ConfigError
 from config.loader import KNOWN_KEYS, load_settings, load_stack
+from config.ports import MONITORING_PORTS, VLLM_PORTS
 from config.project import NAMESPACE
 from config.rules.models import MANAGED_FLAGS
 from config.settings import MetisVersion, Settings
@@ -111,6 +112,10 @@ narrow_cidrs = st.one_of(
 the internet (config.exposure)."""
 
 
+TAKEN_PORTS = {*VLLM_PORTS, *MONITORING_PORTS}
+"""Ports the router may not take: the vLLM servers' and the monitoring's."""
+
+
 @st.composite
 def router_changes(draw: st.DrawFn) -> dict[str, Any]:
     cidrs = draw(st.lists(narrow_cidrs, min_size=1, max_size=5, unique=True))
@@ -118,7 +123,7 @@ def router_changes(draw: st.DrawFn) -> dict[str, Any]:
     if public:
         cidrs += draw(st.lists(st.sampled_from(["0.0.0.0/0", "::/0"]), max_size=2, unique=True))
     return {
-        "port": draw(st.integers(1024, 65535).filter(lambda port: port not in (8000, 8001))),
+        "port": draw(st.integers(1024, 65535).filter(lambda port: port not in TAKEN_PORTS)),
         "num_workers": draw(st.integers(1, 64)),
         "timeout_seconds": draw(st.integers(10, 3600)),
         "allowed_cidrs": cidrs,
@@ -666,3 +671,10 @@ def test_a_stack_file_is_read_or_reported_not_crashed_on(text):
         load_stack(config.values, secret_keys=config.secret_keys)
     except ConfigError as error:
         well_formed(error, own_keys_only=False)
+
+
+def test_a_mapping_as_a_key_is_reported_not_crashed_on():
+    text = "config:\n? {a: 1}\n: x\n"
+
+    with pytest.raises(PlanError, match="not a valid stack file"):
+        read_stack_text(text, "Pulumi.bad.yaml")

@@ -155,6 +155,26 @@ def test_the_deployer_attaches_only_the_ssm_core_policy_and_passes_roles_only_to
     }
 
 
+def test_the_deployer_may_open_the_dashboards_port_forward_to_the_stacks_hosts():
+    statements = _policy("deployer-policy.json")["Statement"]
+    documents = {
+        resource
+        for statement in statements
+        if statement["Action"] == ["ssm:StartSession"]
+        for resource in (
+            statement["Resource"]
+            if isinstance(statement["Resource"], list)
+            else [statement["Resource"]]
+        )
+        if ":document/" in resource
+    }
+
+    assert documents == {
+        "arn:aws:ssm:*::document/AWS-StartSSHSession",
+        "arn:aws:ssm:*::document/AWS-StartPortForwardingSession",
+    }
+
+
 def test_the_deployer_passes_the_schedule_role_only_to_eventbridge_scheduler():
     statements = {s["Sid"]: s for s in _policy("deployer-policy.json")["Statement"]}
 

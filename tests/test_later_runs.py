@@ -44,34 +44,38 @@ def minutes(timeout: str) -> int:
     return int(timeout[:-1])
 
 
-def serving(run) -> list:
-    """The vLLM and router containers: the activity publisher serves nothing, so it has no
-    health check to wait for."""
-    return [c for c in run.of_type(CONTAINER) if c.inputs["name"] != PUBLISHER_CONTAINER]
+UNPROBED = {"dcgm-exporter", PUBLISHER_CONTAINER}
+"""Containers with nothing to probe: the distroless dcgm-exporter has no shell nor HTTP client,
+the idle stop's activity publisher serves nothing."""
 
 
-def test_only_the_activity_publisher_has_no_health_check(run):
-    unchecked = [c.inputs["name"] for c in run.of_type(CONTAINER) if "healthcheck" not in c.inputs]
+def probed(run) -> list:
+    return [c for c in run.of_type(CONTAINER) if c.inputs["name"] not in UNPROBED]
 
-    assert unchecked == [PUBLISHER_CONTAINER]
+
+def test_only_dcgm_exporter_and_the_activity_publisher_have_no_health_check(run):
+    unprobed = [c for c in run.of_type(CONTAINER) if "healthcheck" not in c.inputs]
+
+    assert {c.inputs["name"] for c in unprobed} == UNPROBED
+    assert not any(c.inputs.get("wait") for c in unprobed)
 
 
 def test_every_health_check_duration_is_written_as_the_provider_reads_it_back(run):
-    for container in serving(run):
+    for container in probed(run):
         check = container.inputs["healthcheck"]
         for key in ("interval", "timeout", "startPeriod"):
             assert check[key] == go_duration(seconds(check[key])), (container.name, key)
 
 
 def test_every_container_may_take_longer_to_create_or_update_than_its_health_wait(run):
-    for container in serving(run):
+    for container in probed(run):
         timeouts = container.custom_timeouts
         assert minutes(timeouts["create"]) * 60 > container.inputs["waitTimeout"], container.name
         assert timeouts["update"] == timeouts["create"]
 
 
 def test_a_health_check_edit_replaces_every_container(run):
-    for container in serving(run):
+    for container in probed(run):
         assert "healthcheck" in container.replace_on_changes
 
 
@@ -99,11 +103,13 @@ def test_each_host_prunes_unused_images_after_every_container_on_it(run, stack_n
             for c in containers
             if c.name.endswith(f"-{host}-container")
             or (host == settings.router.host and c.name == "metis-llm-router-container")
+            or c.name.startswith(f"metis-llm-{host}-exporters-")
+            or (host == settings.router.host and c.name.startswith("metis-llm-monitoring-"))
         ]
         prune = run.named(f"metis-llm-{host}-prune-images")
         assert on_host
         assert {c.urn for c in on_host} <= set(prune.dependencies)
-        assert prune.inputs["triggers"] == [c.resource_id for c in on_host]
+        assert sorted(prune.inputs["triggers"]) == sorted(c.resource_id for c in on_host)
         assert prune.inputs["create"].rstrip().endswith("docker image prune --all --force")
 
 

@@ -77,7 +77,7 @@ def test_tree_shows_every_resource_under_its_parent(run: ProgramRun) -> None:
         "ami: ami-0a1b2c3d4e5f60001",
         "metadataOptions.httpTokens: required",
         "metadataOptions.httpPutResponseHopLimit: 1",
-        "rootBlockDevice.volumeSize: 150",
+        "rootBlockDevice.volumeSize: 160",
         "rootBlockDevice.encrypted: true",
         "cidrIpv4: 198.51.100.0/24",
         "fromPort: 8888",
@@ -212,7 +212,28 @@ def test_plan_command_writes_the_files_and_prints_the_plan(
             f"cloud-init/metis-llm-{host}-instance.sh"
             for host in ("chat-1", "chat-2", "embed-1", "router")
         ),
+        "monitoring/prometheus/prometheus.yml",
+        "monitoring/prometheus/alerts.yml",
+        "monitoring/dcgm-exporter/metis-llm.csv",
+        "monitoring/grafana/provisioning/datasources/metis-llm.yaml",
+        "monitoring/grafana/provisioning/dashboards/metis-llm.yaml",
+        *(
+            f"monitoring/grafana/dashboards/metis-llm-{board}.json"
+            for board in ("models", "gpus", "router")
+        ),
     }
+
+
+def test_the_plans_prometheus_config_scrapes_the_hosts_planned_addresses(
+    run: ProgramRun, stack_name: str
+) -> None:
+    plan = _plan(stack_name, run)
+    config = plan_files(plan)["monitoring/prometheus/prometheus.yml"]
+
+    for host in run.outputs["hosts"].value.values():
+        assert f"{host['private_ip']}:9100" in config
+    router_host = plan.settings.router.host
+    assert f"server_name: {run.outputs['hosts'].value[router_host]['public_ip']}" in config
 
 
 def test_plan_prints_the_validated_settings_with_defaults(

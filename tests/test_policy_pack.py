@@ -272,6 +272,20 @@ VARIANTS = [
         id="vllm-rule-from-another-group",
     ),
     pytest.param(
+        "monitoring-ports-private",
+        Variant(
+            INGRESS_RULE,
+            "node-exporter",
+            {("referencedSecurityGroupId",): DELETE, ("cidrIpv4",): "198.51.100.0/24"},
+        ),
+        id="exporter-rule-from-a-cidr",
+    ),
+    pytest.param(
+        "monitoring-ports-private",
+        Variant(INGRESS_RULE, "router-", {("fromPort",): 3000.0, ("toPort",): 3000.0}),
+        id="router-rule-on-grafanas-port",
+    ),
+    pytest.param(
         "no-world-ingress",
         Variant(
             SECURITY_GROUP,
@@ -338,6 +352,16 @@ VARIANTS = [
         "backends-not-published",
         Variant(CONTAINER, "embedding", {("networkMode",): "host"}),
         id="vllm-on-the-host-network",
+    ),
+    pytest.param(
+        "backends-not-published",
+        Variant(CONTAINER, "monitoring-grafana", {("envs",): ["GF_SERVER_HTTP_ADDR=0.0.0.0"]}),
+        id="grafana-on-every-interface",
+    ),
+    pytest.param(
+        "backends-not-published",
+        Variant(CONTAINER, "monitoring-prometheus", {("command",): ["--config.file=x.yml"]}),
+        id="prometheus-on-its-default-address",
     ),
 ]
 

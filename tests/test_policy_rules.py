@@ -29,6 +29,7 @@ from policy.guardrails.instances import (
 )
 from policy.guardrails.network import (
     INGRESS_RULE,
+    MONITORING_PORTS_PRIVATE,
     NO_WORLD_INGRESS,
     SECURITY_GROUP,
     SECURITY_GROUP_RULE,
@@ -78,6 +79,12 @@ def test_policies_ignore_resources_of_other_types():
 def ingress_rule(cidr: str, protocol: str = "tcp", ports: tuple[int, int] = (22, 22)) -> dict:
     key = "cidrIpv6" if ":" in cidr else "cidrIpv4"
     return {key: cidr, "ipProtocol": protocol, "fromPort": float(ports[0]), "toPort": ports[1]}
+
+
+def group_rule(source: str, ports: tuple[int, int], group: str = "sg-1") -> dict:
+    """An ingress rule of `group` letting tcp `ports` in from the security group `source`."""
+    return {"referencedSecurityGroupId": source, "securityGroupId": group, "ipProtocol": "tcp",
+            "fromPort": float(ports[0]), "toPort": float(ports[1])}  # fmt: skip
 
 
 @pytest.mark.parametrize("world", WORLD)
@@ -239,14 +246,12 @@ def test_a_rule_reaching_a_vllm_port_from_a_cidr_is_refused(protocol, ports):
 
 
 def test_a_rule_reaching_the_vllm_ports_from_its_own_group_passes():
-    rule = {"referencedSecurityGroupId": "sg-1", "securityGroupId": "sg-1", "ipProtocol": "tcp",
-            "fromPort": 8000.0, "toPort": 8001.0}  # fmt: skip
+    rule = group_rule("sg-1", (8000, 8001))
     assert violations(VLLM_PORTS_PRIVATE, INGRESS_RULE, rule) == []
 
 
 def test_a_rule_reaching_the_vllm_ports_from_another_group_is_refused():
-    rule = {"referencedSecurityGroupId": "sg-2", "securityGroupId": "sg-1", "ipProtocol": "tcp",
-            "fromPort": 8000.0, "toPort": 8001.0}  # fmt: skip
+    rule = group_rule("sg-2", (8000, 8001))
     assert "from security group sg-2" in only(violations(VLLM_PORTS_PRIVATE, INGRESS_RULE, rule))
 
 
@@ -279,10 +284,47 @@ def test_inline_and_security_group_rules_reaching_a_vllm_port_are_refused():
 
 def test_the_group_ids_unknown_during_preview_are_left_to_the_update():
     unknown = UNKNOWN_STRING_VALUE
-    rule = {"referencedSecurityGroupId": unknown, "securityGroupId": unknown, "ipProtocol": "tcp",
-            "fromPort": 8000.0, "toPort": 8001.0}  # fmt: skip
+    rule = group_rule(unknown, (8000, 8001), group=unknown)
     with pytest.raises(UnknownValueError):
         violations(VLLM_PORTS_PRIVATE, INGRESS_RULE, rule)
+
+
+# monitoring-ports-private
+
+
+@pytest.mark.parametrize(
+    ("port", "name"),
+    [(3000, "Grafana"), (9090, "Prometheus"), (9100, "node-exporter"), (9400, "dcgm-exporter")],
+)
+def test_a_rule_reaching_a_monitoring_port_from_a_cidr_is_refused(port, name):
+    rule = ingress_rule("198.51.100.0/24", "tcp", (port, port))
+
+    message = only(violations(MONITORING_PORTS_PRIVATE, INGRESS_RULE, rule))
+    assert f"the monitoring port {port} ({name}) from outside the stack's own group" in message
+
+
+def test_a_wide_range_from_a_cidr_names_every_monitoring_port_it_reaches():
+    rule = ingress_rule("10.0.0.0/8", "tcp", (1024, 65535))
+
+    message = only(violations(MONITORING_PORTS_PRIVATE, INGRESS_RULE, rule))
+    assert "ports 3000, 9090, 9100, 9400" in message
+
+
+def test_the_exporters_open_to_the_stacks_own_group_pass():
+    rule = group_rule("sg-1", (9100, 9100))
+    assert violations(MONITORING_PORTS_PRIVATE, INGRESS_RULE, rule) == []
+
+
+def test_a_monitoring_port_from_another_group_is_refused():
+    rule = group_rule("sg-2", (3000, 3000))
+    assert "from security group sg-2" in only(
+        violations(MONITORING_PORTS_PRIVATE, INGRESS_RULE, rule)
+    )
+
+
+def test_the_router_port_is_no_monitoring_port():
+    rule = ingress_rule("198.51.100.0/24", "tcp", (8888, 8888))
+    assert violations(MONITORING_PORTS_PRIVATE, INGRESS_RULE, rule) == []
 
 
 # instances-require-imdsv2
@@ -451,6 +493,33 @@ def test_a_vllm_port_published_without_an_address_is_refused():
 def test_a_vllm_container_on_the_host_network_is_refused():
     props = vllm_container(networkMode="host", ports=[])
     assert "host networking" in only(violations(BACKENDS_PRIVATE, CONTAINER, props))
+
+
+@pytest.mark.parametrize(
+    "listening",
+    [
+        {"command": ["--web.listen-address=127.0.0.1:9090"]},
+        {"command": ["--path.rootfs=/host", "--web.listen-address=10.0.1.2:9100"]},
+        {"envs": ["GF_SERVER_HTTP_ADDR=127.0.0.1", "GF_SERVER_HTTP_PORT=3000"]},
+    ],
+)
+def test_a_host_network_container_naming_a_private_address_passes(listening):
+    props = {"name": "prometheus", "image": DIGEST, "networkMode": "host", **listening}
+    assert violations(BACKENDS_PRIVATE, CONTAINER, props) == []
+
+
+@pytest.mark.parametrize(
+    "listening",
+    [
+        {"command": ["--web.listen-address=0.0.0.0:9090"]},
+        {"command": ["--web.listen-address=:9100"]},
+        {"envs": ["GF_SERVER_HTTP_ADDR=0.0.0.0"]},
+        {"command": ["--config.file=/etc/prometheus/prometheus.yml"]},
+    ],
+)
+def test_a_host_network_container_listening_everywhere_is_refused(listening):
+    props = {"name": "grafana", "image": DIGEST, "networkMode": "host", **listening}
+    assert "listens on every interface" in only(violations(BACKENDS_PRIVATE, CONTAINER, props))
 
 
 def test_the_router_container_may_be_published_on_all_interfaces():

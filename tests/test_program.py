@@ -19,6 +19,7 @@ from tests.support.stacks import STACK_FILES, stack_raw_config, stack_run
 OUTPUTS = {
     "router_url", "api_key", "metis_config", "litellm_config", "chat_model", "embedding_model",
     "embed_dim", "hosts", "hourly_cost_usd", "monthly_cost_usd", "router_ca_certificate",
+    "grafana_admin_password",
 }  # fmt: skip
 WORLD = {"0.0.0.0/0", "::/0"}
 
@@ -36,8 +37,11 @@ def test_every_output_is_exported(run):
     assert set(run.outputs) == OUTPUTS
 
 
-def test_only_the_api_key_is_secret(run):
-    assert {name for name, output in run.outputs.items() if output.secret} == {"api_key"}
+def test_only_the_api_key_and_grafanas_password_are_secret(run):
+    assert {name for name, output in run.outputs.items() if output.secret} == {
+        "api_key",
+        "grafana_admin_password",
+    }
 
 
 def test_router_url_is_https_at_the_router_hosts_public_address_and_port(run, stack_name):
@@ -149,11 +153,29 @@ def test_monthly_cost_is_exported_with_and_without_the_schedule(run, stack_name)
 
 def test_one_vllm_container_per_replica_one_router_and_one_activity_publisher(run, stack_name):
     settings = valid(stack_raw_config(stack_name))
-    names = sorted(c.inputs["name"] for c in run.of_type("docker:index/container:Container"))
+    names = [c.inputs["name"] for c in run.of_type("docker:index/container:Container")]
     replicas = len(settings.chat.hosts) + len(settings.embedding.hosts)
-    assert len(names) == replicas + 2
+    assert len([name for name in names if name.startswith("vllm-")]) == replicas
     assert names.count("litellm") == 1
     assert names.count(PUBLISHER_CONTAINER) == 1
+
+
+def test_monitoring_runs_prometheus_and_grafana_once_and_exporters_on_every_host(run, stack_name):
+    settings = valid(stack_raw_config(stack_name))
+    names = [c.inputs["name"] for c in run.of_type("docker:index/container:Container")]
+    gpu_hosts = [h for h in settings.hosts if settings.instance(h).has_gpu]
+    assert (names.count("prometheus"), names.count("grafana")) == (1, 1)
+    assert names.count("node-exporter") == len(settings.hosts)
+    assert names.count("dcgm-exporter") == len(gpu_hosts)
+
+
+def test_without_monitoring_no_monitoring_resource_and_no_password(stack_name):
+    config, secret_keys = stack_file_config(STACK_FILES[stack_name])
+    config["metis-llm:monitoring"] = json.dumps({"enabled": False})
+    run = run_program(config, secret_keys=secret_keys, stack=stack_name)
+    names = {c.inputs["name"] for c in run.of_type("docker:index/container:Container")}
+    assert not names & {"prometheus", "grafana", "node-exporter", "dcgm-exporter"}
+    assert "grafana_admin_password" not in run.outputs
 
 
 def test_no_ingress_is_open_to_the_world(run):
@@ -346,9 +368,25 @@ def test_domain_mode_lets_the_allowed_cidrs_reach_only_the_load_balancer(domain_
     assert router[0]["referencedSecurityGroupId"].startswith("sg-")
 
 
-def test_plain_http_is_served_only_on_request():
-    run = run_program(with_stack_changes("dev", router={"plain_http": True}))
+@pytest.fixture(scope="module")
+def plain_http_run():
+    return run_program(with_stack_changes("dev", router={"plain_http": True}))
+
+
+def test_plain_http_is_served_only_on_request(plain_http_run):
+    run = plain_http_run
     assert run.outputs["router_url"].value.startswith("http://")
     assert run.outputs["router_ca_certificate"].value == ""
     assert run.of_type("tls:index/privateKey:PrivateKey") == []
     assert "WARNING: plain HTTP" in run.outputs["metis_config"].value
+
+
+def test_prometheus_gets_no_ca_for_a_plain_http_router(plain_http_run):
+    (prometheus,) = [
+        c
+        for c in plain_http_run.of_type("docker:index/container:Container")
+        if c.inputs["name"] == "prometheus"
+    ]
+    files = {upload["file"] for upload in reveal(prometheus.inputs["uploads"])}
+    assert "/etc/prometheus/router-key" in files
+    assert "/etc/prometheus/router-ca.pem" not in files

@@ -2,7 +2,7 @@
 
 from tests.config_cases import problem_at, valid, with_changes
 
-L4 = {"instance_type": "g6.xlarge", "disk_gib": 150}  # 1 x 22.5 GiB usable
+L4 = {"instance_type": "g6.xlarge", "disk_gib": 160}  # 1 x 22.5 GiB usable
 
 
 def test_a_model_that_does_not_fit_names_the_cheapest_instance_where_it_does(minimal_raw):
@@ -112,11 +112,11 @@ def test_a_gated_model_with_a_token_is_valid(minimal_raw):
 
 def test_a_disk_too_small_for_ami_images_and_weights_is_reported(minimal_raw):
     raw = with_changes(minimal_raw, hosts={"gpu-1": {"disk_gib": 80}})
-    assert "set it to 150 or more" in problem_at(raw, "metis-llm:hosts.gpu-1.disk_gib").fix
+    assert "set it to 160 or more" in problem_at(raw, "metis-llm:hosts.gpu-1.disk_gib").fix
 
 
 def test_that_disk_size_is_valid(minimal_raw):
-    valid(with_changes(minimal_raw, hosts={"gpu-1": {"disk_gib": 150}}))
+    valid(with_changes(minimal_raw, hosts={"gpu-1": {"disk_gib": 160}}))
 
 
 def test_the_disk_holds_two_versions_of_each_image_during_an_image_update(minimal_raw):

@@ -153,7 +153,7 @@ SMALL_CHAT = {
 
 
 def test_bfloat16_on_a_gpu_without_it_is_reported(minimal_raw):
-    t4 = {"instance_type": "g4dn.xlarge", "disk_gib": 150}
+    t4 = {"instance_type": "g4dn.xlarge", "disk_gib": 160}
     raw = with_changes(
         minimal_raw,
         hosts={"gpu-1": t4},

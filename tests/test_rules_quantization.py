@@ -30,7 +30,7 @@ def test_a_4bit_method_on_a_16bit_checkpoint_is_refused(minimal_raw, method):
 def test_fp8_on_a_16bit_checkpoint_is_valid_and_sized_as_8bit(minimal_raw):
     raw = with_changes(
         minimal_raw,
-        hosts={"gpu-1": {"instance_type": "g6.xlarge", "disk_gib": 150}},
+        hosts={"gpu-1": {"instance_type": "g6.xlarge", "disk_gib": 160}},
         chat={"model": "Qwen/Qwen3-8B", "quantization": "fp8"},
     )
     valid(raw)  # 16-bit weights alone (15.3 GiB) would not fit with the cache in 19.2 GiB

@@ -31,6 +31,8 @@ HF_TOKEN = "hf_test_value_Zq81vXw3"
 GATED_MODEL = "meta-llama/Llama-3.1-8B-Instruct"
 CONTAINER = "docker:index/container:Container"
 ROUTER_CONTAINER = "metis-llm-router-container"
+PROMETHEUS_CONTAINER = "metis-llm-monitoring-prometheus"
+GRAFANA_CONTAINER = "metis-llm-monitoring-grafana"
 PUBLISHER_CONTAINER = "metis-llm-idle-publisher"
 """The idle stop's activity publisher: reads vLLM's unauthenticated /metrics, holds no key."""
 
@@ -60,7 +62,17 @@ def containers(run: ProgramRun) -> list[Registration]:
 
 
 def vllm_containers(run: ProgramRun) -> list[Registration]:
-    return [c for c in containers(run) if c.name != ROUTER_CONTAINER]
+    return [c for c in containers(run) if c.inputs["name"].startswith("vllm-")]
+
+
+def serving_containers(run: ProgramRun) -> list[Registration]:
+    """The vLLM servers and the router: the containers that hold keys in their environment."""
+    return [*vllm_containers(run), run.named(ROUTER_CONTAINER)]
+
+
+def uploads(container: Registration) -> dict[str, str]:
+    """A container's uploaded files by path, secrets revealed."""
+    return {item["file"]: item["content"] for item in reveal(container.inputs["uploads"])}
 
 
 @pytest.fixture(scope="module")
@@ -102,9 +114,18 @@ def test_the_api_key_output_is_the_router_key_and_secret(secret_run, secrets):
     assert output.value == secrets["router key"]
 
 
-def test_every_container_environment_is_secret(secret_run):
-    assert containers(secret_run)
-    assert all(is_secret(container.inputs["envs"]) for container in containers(secret_run))
+def test_every_container_environment_holding_a_key_is_secret(secret_run):
+    assert all(is_secret(c.inputs["envs"]) for c in serving_containers(secret_run))
+
+
+def test_the_monitoring_containers_hold_no_key_in_their_environment(secret_run, secrets):
+    monitoring = [c for c in containers(secret_run) if c not in serving_containers(secret_run)]
+
+    assert monitoring
+    assert [
+        c.name for c in monitoring if c.inputs.get("envs") and is_secret(c.inputs["envs"])
+    ] == []
+    assert holders(secret_run, secrets["backend key"]).isdisjoint(c.name for c in monitoring)
 
 
 def test_the_activity_publisher_gets_no_environment_and_no_key(secret_run, secrets):
@@ -164,7 +185,19 @@ def texts_of(resource_type: str, key: str) -> Callable[[ProgramRun], list[str]]:
 RENDERED: dict[str, Callable[[ProgramRun], list[str]]] = {
     "metis_config": lambda run: [run.outputs["metis_config"].value],
     "litellm_config": lambda run: [run.outputs["litellm_config"].value],
-    "the router's uploaded config": texts_of(CONTAINER, "uploads"),
+    "the router's uploaded config": lambda run: [
+        json.dumps(reveal(run.named(ROUTER_CONTAINER).inputs["uploads"]))
+    ],
+    "the uploaded Prometheus config and rules": lambda run: [
+        text
+        for path, text in uploads(run.named(PROMETHEUS_CONTAINER)).items()
+        if not path.endswith("/router-key")
+    ],
+    "Grafana's uploaded provisioning and dashboards": lambda run: [
+        text
+        for path, text in uploads(run.named(GRAFANA_CONTAINER)).items()
+        if not path.endswith("/admin-password")
+    ],
     "a container command line": texts_of(CONTAINER, "command"),
     "cloud-init": texts_of("aws:ec2/instance:Instance", "userData"),
 }
@@ -192,7 +225,9 @@ def test_the_router_key_and_the_backend_key_differ(secrets):
 
 
 def test_the_backend_key_reaches_the_vllm_and_router_containers_only(secret_run, secrets):
-    assert holders(secret_run, secrets["backend key"]) == {c.name for c in containers(secret_run)}
+    assert holders(secret_run, secrets["backend key"]) == {
+        c.name for c in serving_containers(secret_run)
+    }
 
 
 def test_the_backend_key_is_no_output(secret_run, secrets):
@@ -200,8 +235,33 @@ def test_the_backend_key_is_no_output(secret_run, secrets):
     assert secrets["backend key"] not in outputs
 
 
-def test_the_router_key_reaches_the_router_container_only(secret_run, secrets):
-    assert holders(secret_run, secrets["router key"]) == {ROUTER_CONTAINER}
+def test_the_router_key_reaches_the_router_and_prometheus_only(secret_run, secrets):
+    assert holders(secret_run, secrets["router key"]) == {ROUTER_CONTAINER, PROMETHEUS_CONTAINER}
+
+
+def test_prometheus_gets_the_router_key_as_a_secret_file_of_its_own(secret_run, secrets):
+    prometheus = secret_run.named(PROMETHEUS_CONTAINER)
+
+    assert is_secret(prometheus.inputs["uploads"])
+    assert uploads(prometheus)["/etc/prometheus/router-key"] == secrets["router key"]
+
+
+def test_prometheus_trusts_the_router_with_the_stacks_ca(secret_run):
+    prometheus = secret_run.named(PROMETHEUS_CONTAINER)
+
+    assert uploads(prometheus)["/etc/prometheus/router-ca.pem"] == (
+        secret_run.outputs["router_ca_certificate"].value
+    )
+
+
+def test_grafanas_admin_password_is_generated_and_exported_as_a_secret(secret_run):
+    output = secret_run.outputs["grafana_admin_password"]
+    grafana = secret_run.named(GRAFANA_CONTAINER)
+
+    assert output.secret
+    assert len(output.value) == 32
+    assert is_secret(grafana.inputs["uploads"])
+    assert uploads(grafana)["/etc/grafana/admin-password"] == output.value
 
 
 def test_the_hf_token_reaches_the_vllm_containers_only(secret_run):

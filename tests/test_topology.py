@@ -34,7 +34,9 @@ def _edges(text: str) -> set[tuple[str, str, str]]:
 def test_dev_places_router_and_both_replicas_on_its_one_host(dev_raw: dict[str, Any]) -> None:
     text = render_topology(load_settings(dev_raw))
 
-    assert _subgraphs(text) == {"host_gpu_1": ["router", "chat_gpu_1", "embedding_gpu_1"]}
+    assert _subgraphs(text) == {
+        "host_gpu_1": ["router", "chat_gpu_1", "embedding_gpu_1", "exporters_gpu_1", "monitoring"]
+    }
 
 
 def test_prod_routes_to_each_replica_on_its_own_port(prod_raw: dict[str, Any]) -> None:
@@ -52,10 +54,10 @@ def test_prod_puts_each_replica_inside_its_host(prod_raw: dict[str, Any]) -> Non
     groups = _subgraphs(render_topology(load_settings(prod_raw)))
 
     assert groups == {
-        "host_chat_1": ["chat_chat_1"],
-        "host_chat_2": ["chat_chat_2"],
-        "host_embed_1": ["embedding_embed_1"],
-        "host_router": ["router"],
+        "host_chat_1": ["chat_chat_1", "exporters_chat_1"],
+        "host_chat_2": ["chat_chat_2", "exporters_chat_2"],
+        "host_embed_1": ["embedding_embed_1", "exporters_embed_1"],
+        "host_router": ["router", "exporters_router", "monitoring"],
     }
 
 
@@ -100,3 +102,37 @@ def test_node_ids_have_no_dashes(minimal_raw: dict[str, Any], host: str) -> None
     ids = re.findall(r"^\s*(?:subgraph )?([^\s\[\(]+)[\[\(]", text, re.MULTILINE)
     assert ids
     assert all(re.fullmatch(r"\w+", node_id) for node_id in ids)
+
+
+def test_prometheus_scrapes_the_router_every_replica_and_every_hosts_exporters(
+    prod_raw: dict[str, Any],
+) -> None:
+    text = render_topology(load_settings(prod_raw))
+
+    scraped = set(re.findall(r"^\s*monitoring -\.->\|scrape\| (\w+)$", text, re.MULTILINE))
+    assert scraped == {
+        "router",
+        "chat_chat_1",
+        "chat_chat_2",
+        "embedding_embed_1",
+        "exporters_chat_1",
+        "exporters_chat_2",
+        "exporters_embed_1",
+        "exporters_router",
+    }
+
+
+def test_a_cpu_host_runs_node_exporter_only(prod_raw: dict[str, Any]) -> None:
+    text = render_topology(load_settings(prod_raw))
+
+    assert 'exporters_router["node-exporter :9100"]' in text
+    assert 'monitoring[("Prometheus :9090<br/>Grafana :3000<br/>127.0.0.1 only")]' in text
+
+
+def test_without_monitoring_the_picture_has_none(dev_raw: dict[str, Any]) -> None:
+    dev_raw["monitoring"] = {"enabled": False}
+
+    text = render_topology(load_settings(dev_raw))
+
+    assert "monitoring" not in text
+    assert "exporter" not in text

@@ -10,6 +10,7 @@ from config.rules import (
     images,
     metis,
     models,
+    monitoring,
     names,
     placement,
     power,
@@ -29,6 +30,7 @@ RULES: tuple[Rule, ...] = (
     *names.RULES,
     *quantization.RULES,
     *tool_calling.RULES,
+    *monitoring.RULES,
     *power.RULES,
 )
 

@@ -47,6 +47,12 @@ AMI_ROOT_GIB = {True: 75, False: 8}
 """Root volume the AMI itself takes: Deep Learning Base GPU AMI vs plain Ubuntu."""
 IMAGE_GIB = {"vllm": 25, "litellm": 3}
 """Unpacked size of the images on disk, rounded up."""
+MONITORING_IMAGE_GIB = {"router": 1, "exporters": 1}
+"""Prometheus and Grafana on the router host; node-exporter and dcgm-exporter (with DCGM
+inside) on a GPU host."""
+MONITORING_MARGIN = 1.25
+"""Prometheus's size bound covers its blocks, WAL and head chunks; compaction needs room
+on top (docs/reference/observability.md)."""
 IMAGE_VERSIONS_ON_DISK = 2
 """During an image update the new version is pulled while the old one still runs; the old
 one is pruned once every container runs the new one."""
@@ -173,16 +179,31 @@ def disk_sizes(s: Settings) -> Iterator[Problem]:
             (IMAGE_GIB["vllm"] if s.services_on(host) else 0)
             + (IMAGE_GIB["litellm"] if host == s.router.host else 0)
         )
-        need = AMI_ROOT_GIB[instance.has_gpu] + images + weights * 1.1
+        metrics = _monitoring_gib(s, host, instance.has_gpu)
+        need = AMI_ROOT_GIB[instance.has_gpu] + images + weights * 1.1 + metrics
         if config.disk_gib < need:
+            monitoring = f", monitoring ({metrics:.0f}: images and metrics)" if metrics else ""
             yield Problem(
                 config_key("hosts", host, "disk_gib"),
                 config.disk_gib,
                 f"{host} needs about {need:.0f} GiB: the AMI ({AMI_ROOT_GIB[instance.has_gpu]}), "
-                f"images ({images}: old and new version during an image update) and model "
-                f"weights ({weights:.0f}) with 10% to spare",
+                f"images ({images}: old and new version during an image update){monitoring} "
+                f"and model weights ({weights:.0f}) with 10% to spare",
                 f"set it to {math.ceil(need / 10) * 10} or more",
             )
+
+
+def _monitoring_gib(s: Settings, host: str, gpu: bool) -> float:
+    """What monitoring keeps on a host's disk: images (two versions, as for the others), and
+    on the router host Prometheus's data within its size bound."""
+    if not s.monitoring.enabled:
+        return 0.0
+    images = MONITORING_IMAGE_GIB["exporters"] if gpu else 0
+    stored = 0.0
+    if host == s.router.host:
+        images += MONITORING_IMAGE_GIB["router"]
+        stored = s.monitoring.retention_gib * MONITORING_MARGIN
+    return IMAGE_VERSIONS_ON_DISK * images + stored
 
 
 def _refused_flag(arg: str, key: str) -> tuple[str, str] | None:

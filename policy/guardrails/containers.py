@@ -4,6 +4,7 @@ only."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
 
@@ -38,12 +39,38 @@ def pinned_image(args: ResourceValidationArgs) -> Iterator[str]:
         yield f"has {key} {image}: a rolling or missing tag, so what runs could change"
 
 
+LISTEN_FLAG = "--web.listen-address="
+"""Prometheus's and node-exporter's listen address (`ADDRESS:PORT`) on their command line."""
+LISTEN_ENV = "GF_SERVER_HTTP_ADDR="
+"""Grafana's listen address, from its environment."""
+
+
+def listen_addresses(props: Any) -> list[str]:
+    """The addresses a container names for its server to listen on (command or environment)."""
+    found = [
+        str(arg)[len(LISTEN_FLAG) :].rpartition(":")[0]
+        for arg in entries(props.get("command"))
+        if str(arg).startswith(LISTEN_FLAG)
+    ]
+    found += [
+        str(env)[len(LISTEN_ENV) :]
+        for env in entries(props.get("envs"))
+        if str(env).startswith(LISTEN_ENV)
+    ]
+    return found
+
+
 def private_backend(args: ResourceValidationArgs) -> Iterator[str]:
     props = args.props
     if props.get("name") == ROUTER_CONTAINER:
         return
     if props.get("networkMode") == "host" and props.get("name") != ACTIVITY_PUBLISHER:
-        yield "uses host networking, which listens on every interface of the host"
+        addresses = listen_addresses(props)
+        if not addresses or any(address in ALL_INTERFACES for address in addresses):
+            yield (
+                "uses host networking without naming a loopback or private address to listen "
+                "on, so it listens on every interface of the host"
+            )
     for port in map(mapping, entries(props.get("ports"))):
         address = port.get("ip") or ""
         if props.get("name") == ACTIVITY_PUBLISHER:
@@ -68,10 +95,13 @@ IMAGES_PINNED = guardrail(
 BACKENDS_PRIVATE = guardrail(
     name="backends-not-published",
     description="Only the router container is published on all interfaces; vLLM containers "
-    "publish their ports on the host's private address only; only the activity publisher, "
-    "which publishes none, uses the host network.",
+    "publish their ports on the host's private address only, and a container on the host's "
+    "network names the loopback or private address it listens on (but the activity "
+    "publisher, which listens on none).",
     resource_types={CONTAINER},
     check=private_backend,
     fix="publish vLLM ports with ports[].ip set to the host's private IP and keep the default "
-    f"bridge network; only the router container ({ROUTER_CONTAINER}) listens on all interfaces",
+    "bridge network; on the host network, bind to 127.0.0.1 or the private IP "
+    f"({LISTEN_FLAG}ADDRESS:PORT, {LISTEN_ENV}ADDRESS); only the router container "
+    f"({ROUTER_CONTAINER}) listens on all interfaces",
 )

@@ -12,14 +12,14 @@ more: a host in two groups gets both groups' rules.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, Severity, StackValidationArgs
 
 from config.exposure import opens_to_internet, public_blocks, reach
-from config.ports import VLLM_PORTS
+from config.ports import MONITORING_PORTS, VLLM_PORTS
 
 from .props import entries, mapping, number
 from .rule import StackViolation, guardrail, stack_guardrail
@@ -161,10 +161,10 @@ def world_ingress(args: StackValidationArgs) -> Iterator[StackViolation]:
     yield from world_openings(rules, number(args.get_config().get(PUBLIC_ROUTER_PORT)))
 
 
-def _reaches_vllm(protocol: str, ports: tuple[int, int]) -> list[int]:
+def _reached(protocol: str, ports: tuple[int, int], private: Collection[int]) -> list[int]:
     if protocol not in ("all", "tcp"):
         return []
-    return [port for port in VLLM_PORTS if ports[0] <= port <= ports[1]]
+    return [port for port in sorted(private) if ports[0] <= port <= ports[1]]
 
 
 def _outside_sources(
@@ -192,18 +192,31 @@ def _outside_sources(
     return []
 
 
-def private_vllm_ports(args: ResourceValidationArgs) -> Iterator[str]:
+def _private_ports(
+    args: ResourceValidationArgs, private: Mapping[int, str], what: str
+) -> Iterator[str]:
+    """Rules letting anything from outside the resource's own group reach a private port."""
     for rule in rule_entries(args.resource_type, args.props):
         protocol = _protocol(rule, _protocol_key(args.resource_type))
         ports = _ports(rule, protocol)
-        if not (reached := _reaches_vllm(protocol, ports)):
+        if not (reached := _reached(protocol, ports, private)):
             continue
         if sources := _outside_sources(args.resource_type, rule, args.props):
+            names = sorted({private[port] for port in reached})
             yield (
                 f"lets {_traffic(protocol, ports)} in from {', '.join(sources)}: that reaches "
-                f"the vLLM port{'s' if len(reached) > 1 else ''} "
-                f"{', '.join(map(str, reached))} from outside the stack's own group"
+                f"the {what} port{'s' if len(reached) > 1 else ''} "
+                f"{', '.join(map(str, reached))} ({', '.join(names)}) from outside the stack's "
+                "own group"
             )
+
+
+def private_vllm_ports(args: ResourceValidationArgs) -> Iterator[str]:
+    yield from _private_ports(args, dict.fromkeys(VLLM_PORTS, "vLLM"), "vLLM")
+
+
+def private_monitoring_ports(args: ResourceValidationArgs) -> Iterator[str]:
+    yield from _private_ports(args, MONITORING_PORTS, "monitoring")
 
 
 NO_WORLD_INGRESS = stack_guardrail(
@@ -241,4 +254,18 @@ VLLM_PORTS_PRIVATE = guardrail(
     fix="open the vLLM ports only to the stack's own security group "
     "(referenced_security_group_id = the group itself); the router reaches the backends "
     "from inside it, and its own port must be another one (metis-llm:router.port)",
+)
+
+MONITORING_PORTS_PRIVATE = guardrail(
+    name="monitoring-ports-private",
+    description="No security group rule lets anything reach a monitoring port "
+    f"({', '.join(f'{port} {name}' for port, name in MONITORING_PORTS.items())}) from "
+    "outside the stack's own group: Grafana and Prometheus listen on the router host's "
+    "127.0.0.1 and are reached through a port forward, the exporters answer Prometheus only.",
+    resource_types=INGRESS_TYPES,
+    check=private_monitoring_ports,
+    severity=Severity.CRITICAL,
+    fix="open no monitoring port to CIDRs, prefix lists or other groups; reach Grafana with "
+    "`python -m ops dashboard STACK` (a Session Manager or SSH port forward), and open the "
+    "exporters to the stack's own security group only",
 )

@@ -2,7 +2,9 @@
 
 It mirrors the behaviour of ``vllm serve`` that this project relies on:
 
-- ``GET /health`` answers 200 without a key.
+- ``GET /health`` answers 200 without a key, and so does ``GET /metrics``: vLLM 0.32.0's
+  engine metrics (what the dashboards, the alert rules and the idle stop's activity
+  publisher read), driven by the requests served (``metrics``, ``metering``).
 - Every ``/v1/...`` route needs ``Authorization: Bearer <api_key>`` exactly as
   vLLM's ``--api-key`` middleware checks it; otherwise 401 with vLLM's body
   ``{"error": "Unauthorized"}``.
@@ -59,14 +61,12 @@ status), :attr:`FakeVllm.stall_seconds` (sleep before answering), and
 :meth:`FakeVllm.kill` (close the listening socket and abort open connections,
 as a crashed process would: a router then sees connection refused).
 
-``GET /metrics`` (no key) plays the request series the idle stop's publisher reads
-(`metrics`).
-
 Modules, one job each: `server` (lifecycle, what a test sets and reads), `routing` (which
 request goes where: auth, faults, recording, routes), `protocol` (request fields, errors,
 server-sent events), `model` (tokens, reply, context and model-name checks), `flags` (what
-the `vllm serve` flags do), `tools` (function calls), and the payload builders `chat`,
-`responses` and `embeddings`, and `metrics` (``/metrics``).
+the `vllm serve` flags do), `tools` (function calls), the payload builders `chat`,
+`responses` and `embeddings`, and the engine metrics: `metrics` (what vLLM exports) and
+`metering` (which requests drive them).
 """
 
 from testbed.fake_vllm.flags import (

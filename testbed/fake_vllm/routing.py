@@ -1,7 +1,7 @@
-"""Which request goes where, as in ``vllm serve``: ``/health`` and ``/metrics`` open; every
-``/v1`` route behind vLLM's ``--api-key`` check (with the test's fault injection and a record
-of each request); chat routes on a chat server, ``/v1/embeddings`` on a pooling one, anything
-else 404."""
+"""Which request goes where, as in ``vllm serve``: ``/health`` open; every ``/v1`` route
+behind vLLM's ``--api-key`` check (with the test's fault injection and a record of each
+request, and the engine's metrics for generation and embedding requests); chat routes on a
+chat server, ``/v1/embeddings`` on a pooling one, ``/metrics`` open, anything else 404."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from starlette.datastructures import Headers
 
 from testbed.fake_vllm.chat import chat_completion
 from testbed.fake_vllm.embeddings import embeddings
-from testbed.fake_vllm.metrics import CONTENT_TYPE, exposition
+from testbed.fake_vllm.metering import ENGINE_PATHS, metered
+from testbed.fake_vllm.metrics import CONTENT_TYPE, VllmMetrics
 from testbed.fake_vllm.model import ServedModel
 from testbed.fake_vllm.protocol import (
     ChatRequest,
@@ -37,14 +38,14 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class Served(ServedModel, Protocol):
-    """What the routing reads of the server: its key, the faults a test injects, and where
-    it records requests."""
+    """What the routing reads of the server: its key, the faults a test injects, where it
+    records requests, and its engine metrics."""
 
     api_key: str | None
     fail_status: int | None
     stall_seconds: float
     requests: list[RecordedRequest]
-    started_at: float
+    metrics: VllmMetrics
 
 
 def build_app(server: Served) -> App:
@@ -92,21 +93,35 @@ async def _gate(server: Served, routes: App, scope: Scope, receive: Receive, sen
             recorded.status = message["status"]
         await send(message)
 
-    app: App = routes
+    app: App
     if not _authorized(server.api_key, Headers(scope=scope)):
         app = JSONResponse({"error": "Unauthorized"}, status_code=401)
+    elif scope["path"] in ENGINE_PATHS:
+        app = metered(server.metrics, parsed, _with_faults(server, routes))
     else:
+        app = _with_faults(server, routes)
+    await app(scope, replay, record)
+
+
+def _with_faults(server: Served, routes: App) -> App:
+    """The routes behind the faults a test injects: the stall, then the failure status
+    (read after the stall, so a test may set it meanwhile)."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if server.stall_seconds > 0:
             try:
                 await asyncio.sleep(server.stall_seconds)
             except asyncio.CancelledError:
                 return  # kill() tore the connection down mid-stall
+        answer = routes
         if server.fail_status is not None:
-            app = error_response(
+            answer = error_response(
                 server.fail_status,
                 f"Injected failure ({server.fail_status}) from the fake vLLM",
             )
-    await app(scope, replay, record)
+        await answer(scope, receive, send)
+
+    return app
 
 
 def _authorized(api_key: str | None, headers: Headers) -> bool:
@@ -129,9 +144,8 @@ def _routes(server: Served) -> FastAPI:
         return Response(status_code=200)
 
     @app.get("/metrics")
-    async def metrics() -> Response:
-        text = exposition(server.served_name, server.requests, server.started_at)
-        return Response(text, media_type=CONTENT_TYPE)
+    async def engine_metrics() -> Response:
+        return Response(server.metrics.exposition(), media_type=CONTENT_TYPE)
 
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:

@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-import time
 from collections.abc import Sequence
 from typing import Any
 
 import uvicorn
 
 from testbed.fake_vllm.flags import VllmFlags
+from testbed.fake_vllm.metrics import VllmMetrics
 from testbed.fake_vllm.protocol import RecordedRequest
 from testbed.fake_vllm.routing import build_app
 from testbed.fake_vllm.tools import ToolArguments, smallest_instance
@@ -82,14 +82,14 @@ class FakeVllm(BackgroundServer):
         """When positive, every authorised ``/v1`` request first sleeps this long."""
         self.requests: list[RecordedRequest] = []
         """Every ``/v1`` request received so far, in order (401s and faults included)."""
-        self.started_at = time.time()
-        """When the request counters were created (their ``_created`` series)."""
         self.host = host
         self._socket: socket.socket | None = self._bind(host, port)
         self._port: int = self._socket.getsockname()[1]
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.metrics = VllmMetrics(served_name, kv_cache_tokens=max_model_len)
+        """vLLM's engine metrics, served on ``/metrics`` and driven by the answered requests."""
         self._app = build_app(self)
 
     @classmethod
