@@ -189,7 +189,11 @@ class LitellmProxy(ServerProcess):
         return {CONFIG_NAME: self.config_text}
 
     def _env(self, workdir: Path) -> dict[str, str]:
-        return {"HOME": str(workdir), **self.env}
+        """HOME and TMPDIR in the proxy's own folder: with several workers and the Prometheus
+        callback, LiteLLM 1.108.7 keeps its metrics in `$TMPDIR/litellm_prometheus_multiproc`
+        and wipes it at start (`proxy_cli.py` `maybe_setup_prometheus_multiproc_dir`), so
+        proxies sharing /tmp would mix and erase each other's metrics."""
+        return {"HOME": str(workdir), "TMPDIR": str(workdir), **self.env}
 
     def stop(self, grace: float = 10.0) -> None:
         """Stop the whole process group and remove the temporary directory.
