@@ -10,7 +10,7 @@ import socket
 import time
 from abc import ABC, abstractmethod
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 HOST = "127.0.0.1"
 
@@ -108,3 +108,26 @@ class BackgroundServer(ABC):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class _Process(Protocol):
+    """What a `subprocess.Popen` and a `multiprocessing` process both have."""
+
+    @property
+    def pid(self) -> int | None: ...
+
+
+class ProcessServer(BackgroundServer):
+    """A background server in a process of its own, held in `_process` while it runs."""
+
+    _process: _Process | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether it was started and not stopped since (it may have exited meanwhile)."""
+        return self._process is not None
+
+    @property
+    def pid(self) -> int | None:
+        """The process id (for a process group leader, the group's id too), while it runs."""
+        return self._process.pid if self._process is not None else None

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx
 
-from testbed.lifecycle import BackgroundServer
+from testbed.lifecycle import ProcessServer
 
 
-class ServerProcess(BackgroundServer):
+class ServerProcess(ProcessServer):
     """Subclasses say what runs (`_command`, `_files`, `_env`), when it is ready
     (`ready_url`) and how it stops (`stop`, which ends with `_remove_workdir`)."""
 
@@ -46,16 +46,6 @@ class ServerProcess(BackgroundServer):
     def _env(self, workdir: Path) -> Mapping[str, str] | None:
         """The process's whole environment; None inherits this one."""
         return None
-
-    @property
-    def running(self) -> bool:
-        """Whether it was started and not stopped since (it may have exited meanwhile)."""
-        return self._process is not None
-
-    @property
-    def pid(self) -> int | None:
-        """The process id (its session's and process group's id too), while it runs."""
-        return self._process.pid if self._process is not None else None
 
     def _launch(self) -> None:
         self._workdir = Path(tempfile.mkdtemp(prefix=self.folder_prefix))

@@ -149,8 +149,9 @@ def world_openings(rules: Sequence[Ingress], allowed_port: int | None) -> Iterat
                 )
 
 
-def world_ingress(args: StackValidationArgs) -> Iterator[StackViolation]:
-    rules = [
+def stack_ingresses(args: StackValidationArgs) -> list[Ingress]:
+    """Every ingress rule of the stack, from security groups and separate rule resources."""
+    return [
         ingress
         for resource in args.resources
         if resource.resource_type in INGRESS_TYPES
@@ -158,6 +159,10 @@ def world_ingress(args: StackValidationArgs) -> Iterator[StackViolation]:
             resource.resource_type, resource.props, resource.name, resource.urn
         )
     ]
+
+
+def world_ingress(args: StackValidationArgs) -> Iterator[StackViolation]:
+    rules = stack_ingresses(args)
     yield from world_openings(rules, number(args.get_config().get(PUBLIC_ROUTER_PORT)))
 
 

@@ -18,7 +18,7 @@ from pulumi_policy import Severity, StackValidationArgs
 from config.exposure import opens_to_internet
 
 from .containers import CONTAINER, ROUTER_CONTAINER
-from .network import INGRESS_TYPES, Ingress, ingresses
+from .network import Ingress, stack_ingresses
 from .props import entries, mapping, number
 from .rule import StackViolation, stack_guardrail
 
@@ -59,14 +59,7 @@ def plain_router_ports(args: StackValidationArgs) -> set[int]:
 
 
 def public_router_tls(args: StackValidationArgs) -> Iterator[StackViolation]:
-    rules = [
-        ingress
-        for resource in args.resources
-        if resource.resource_type in INGRESS_TYPES
-        for ingress in ingresses(
-            resource.resource_type, resource.props, resource.name, resource.urn
-        )
-    ]
+    rules = stack_ingresses(args)
     plain = world_tcp_ports(rules) & plain_router_ports(args)
     for rule in rules:
         for port in sorted(plain):

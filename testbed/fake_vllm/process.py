@@ -12,7 +12,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from testbed.fake_vllm.server import FakeVllm
-from testbed.lifecycle import BackgroundServer
+from testbed.lifecycle import ProcessServer
 
 
 def _serve(served_name: str, options: dict[str, Any], conn: Connection) -> None:
@@ -28,7 +28,7 @@ def _serve(served_name: str, options: dict[str, Any], conn: Connection) -> None:
         server.kill()
 
 
-class FakeVllmProcess(BackgroundServer):
+class FakeVllmProcess(ProcessServer):
     """A :class:`FakeVllm` (same arguments) served from a spawned child process."""
 
     start_timeout = 30.0
@@ -42,14 +42,6 @@ class FakeVllmProcess(BackgroundServer):
 
     def __str__(self) -> str:
         return f"{self.name} (a FakeVllm process)"
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
 
     def _launch(self) -> None:
         context = multiprocessing.get_context("spawn")
