@@ -21,6 +21,10 @@ from testbed.fake_vllm import FunctionCallRequest, ToolArguments, smallest_insta
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL = ROOT / "tools" / "metis" / "install.sh"
+MACHINE_ENV = dict(os.environ)
+"""The environment as the test session found it, before any test fixture changed it: the
+install fetches from PyPI and must trust what this machine trusts, not a test router's CA
+(the e2e tier points SSL_CERT_FILE at one, `tests/conftest.py`)."""
 FILE_IN_PROMPT = re.compile(r"^FILE: (?P<path>.+)$", re.MULTILINE)
 """How Metis names the reviewed file in a review prompt (simple_llm_review/graph.py)."""
 
@@ -28,7 +32,12 @@ FILE_IN_PROMPT = re.compile(r"^FILE: (?P<path>.+)$", re.MULTILINE)
 def install_metis() -> Path:
     """The `metis` command, installed first if needed (network only on the first run)."""
     done = subprocess.run(
-        ["bash", str(INSTALL)], capture_output=True, text=True, timeout=900, check=False
+        ["bash", str(INSTALL)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        env=MACHINE_ENV,
     )
     if done.returncode != 0:
         raise RuntimeError(f"{INSTALL} failed:\n{done.stdout}\n{done.stderr}")
