@@ -18,7 +18,11 @@ the proxy offline and quiet:
 - ``LITELLM_LOG=WARNING``: no per-request access-log line (warnings, errors and
   tracebacks still reach the log); pass ``env={"LITELLM_LOG": "INFO"}`` to see them.
 - ``HOME`` is the temporary directory, so nothing is read from or cached in
-  the real home directory.
+  the real home directory; so is ``TMPDIR``: with several workers and the Prometheus
+  callback, LiteLLM 1.108.7 keeps its metrics in ``$TMPDIR/litellm_prometheus_multiproc``
+  and wipes that folder when it starts (``proxy/proxy_cli.py``,
+  ``maybe_setup_prometheus_multiproc_dir``), so proxies sharing ``/tmp`` (test runs side by
+  side on one machine) would delete each other's metrics.
 
 Example::
 
@@ -189,7 +193,7 @@ class LitellmProxy(ServerProcess):
         return {CONFIG_NAME: self.config_text}
 
     def _env(self, workdir: Path) -> dict[str, str]:
-        return {"HOME": str(workdir), **self.env}
+        return {"HOME": str(workdir), "TMPDIR": str(workdir), **self.env}
 
     def stop(self, grace: float = 10.0) -> None:
         """Stop the whole process group and remove the temporary directory.
