@@ -18,11 +18,7 @@ the proxy offline and quiet:
 - ``LITELLM_LOG=WARNING``: no per-request access-log line (warnings, errors and
   tracebacks still reach the log); pass ``env={"LITELLM_LOG": "INFO"}`` to see them.
 - ``HOME`` is the temporary directory, so nothing is read from or cached in
-  the real home directory; so is ``TMPDIR``: with several workers and the Prometheus
-  callback, LiteLLM 1.108.7 keeps its metrics in ``$TMPDIR/litellm_prometheus_multiproc``
-  and wipes that folder when it starts (``proxy/proxy_cli.py``,
-  ``maybe_setup_prometheus_multiproc_dir``), so proxies sharing ``/tmp`` (test runs side by
-  side on one machine) would delete each other's metrics.
+  the real home directory.
 
 Example::
 
@@ -193,6 +189,10 @@ class LitellmProxy(ServerProcess):
         return {CONFIG_NAME: self.config_text}
 
     def _env(self, workdir: Path) -> dict[str, str]:
+        """HOME and TMPDIR in the proxy's own folder: with several workers and the Prometheus
+        callback, LiteLLM 1.108.7 keeps its metrics in `$TMPDIR/litellm_prometheus_multiproc`
+        and wipes it at start (`proxy_cli.py` `maybe_setup_prometheus_multiproc_dir`), so
+        proxies sharing /tmp would mix and erase each other's metrics."""
         return {"HOME": str(workdir), "TMPDIR": str(workdir), **self.env}
 
     def stop(self, grace: float = 10.0) -> None:

@@ -85,3 +85,11 @@ def test_a_with_block_stops_the_server_whatever_happens():
         fail_inside()
     assert seen_running == [True]
     assert not server.running
+
+
+def test_each_proxy_keeps_its_temporary_files_and_metrics_in_its_own_folder(tmp_path):
+    from testbed.litellm_proxy import LitellmProxy
+
+    env = LitellmProxy("model_list: []\n")._env(tmp_path)
+
+    assert env["TMPDIR"] == str(tmp_path)
