@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 import openai
@@ -229,6 +230,18 @@ def test_the_failing_replica_is_counted_against_its_deployment_id(monitored: Mon
     assert {sample["metric"]["model_id"] for sample in result} == {
         f"chat-{monitored.settings.chat.hosts[0]}"
     }
+
+
+def test_the_routers_workers_keep_their_metrics_in_a_folder_of_the_proxys_own(
+    monitored: Monitored,
+):
+    """LiteLLM wipes `$TMPDIR/litellm_prometheus_multiproc` when it starts: in the shared
+    /tmp, a proxy another test run started on this machine emptied this one's series."""
+    (line,) = [line for line in monitored.proxy.log().splitlines() if "MULTIPROC_DIR=" in line]
+    folder = Path(line.split("=", 1)[1])
+
+    assert folder.name == "litellm_prometheus_multiproc"
+    assert folder.parent.name.startswith("litellm-proxy-")
 
 
 def test_every_alert_rule_loads_and_evaluates(monitored: Monitored):
